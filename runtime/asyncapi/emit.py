@@ -1,0 +1,232 @@
+"""Emission of the app's AsyncAPI 3.0 document from the live consumer classes.
+
+What the code shows comes from the code: each WebSocket route's path is a channel ``address``;
+its consumer's ``@ws_handler`` methods are ``action: receive`` operations whose return types
+are the ``reply``; its ``@event_handler`` methods are ``action: send`` operations with their
+events under ``x-events``; ``send_operations`` declared on the class are ``action: send``
+operations; layer alias and groups are ``x-channel-layer`` and ``x-groups``; message payloads are
+the models' JSON Schemas (:mod:`.schemas`). What the code cannot show (info, servers,
+descriptions, tags, bindings, examples, extensions) is read from the metadata the generator put
+into the contract (the ``document`` given to ``create_app`` and each class's ``asyncapi``).
+
+Source: AsyncAPI 3.0.0 (https://www.asyncapi.com/docs/reference/specification/v3.0.0).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+
+from ..consumer import Consumer
+from .schemas import PayloadSchemas
+
+__all__ = ["build_document", "consumer_routes", "dump_json", "dump_yaml"]
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def consumer_routes(
+    routes: Iterable[BaseRoute], prefix: str = ""
+) -> Iterator[tuple[str, type[Consumer]]]:
+    """Yield ``(path, consumer class)`` for every WebSocket route served by a chanspec consumer.
+
+    Mounted sub-applications and routers are walked; the path includes the mount prefix.
+    """
+    for route in routes:
+        if isinstance(route, WebSocketRoute):
+            cls = getattr(route.app, "consumer_class", None)
+            if isinstance(cls, type) and issubclass(cls, Consumer):
+                yield prefix + route.path, cls
+        elif isinstance(route, Mount):
+            yield from consumer_routes(route.routes, prefix + route.path)
+
+
+def _params(path: str) -> list[str]:
+    return [f.split(":")[0] for _, f, _, _ in string.Formatter().parse(path) if f]
+
+
+class _ChannelEmitter:
+    def __init__(self, path: str, cls: type[Consumer], schemas: PayloadSchemas) -> None:
+        self.cls = cls
+        self.schemas = schemas
+        self.meta: Mapping[str, Any] = cls.asyncapi or {}
+        self.cid = cls.channel_id or cls.__name__
+        self.ref = f"#/channels/{_escape(self.cid)}"
+        self.channel: dict[str, Any] = copy.deepcopy(dict(self.meta.get("channel", {})))
+        self.channel["address"] = path
+        self.key_of: dict[type[BaseModel], str] = {}
+        self.messages: dict[str, Any] = {}
+        for key, model in cls.messages.items():
+            self.key_of.setdefault(model, key)
+
+    def message_ref(self, model: type[BaseModel]) -> dict[str, str]:
+        key = self.key_for(model)
+        return {"$ref": f"{self.ref}/messages/{_escape(key)}"}
+
+    def key_for(self, model: type[BaseModel]) -> str:
+        key = self.key_of.get(model)
+        if key is None:
+            key = model.__name__
+            self.key_of[model] = key
+        if key not in self.messages:
+            self.messages[key] = self.message_object(model, self.meta_message(key))
+        return key
+
+    def meta_message(self, key: str) -> Mapping[str, Any]:
+        return dict(self.meta.get("messages", {}).get(key, {}))
+
+    def message_object(self, model: type[BaseModel], meta: Mapping[str, Any]) -> dict[str, Any]:
+        obj = copy.deepcopy(dict(meta))
+        obj["payload"] = self.schemas.schema_of(model)
+        return obj
+
+    def operations(self) -> dict[str, Any]:
+        ops: dict[str, Any] = {}
+        meta_ops: Mapping[str, Any] = self.meta.get("operations", {})
+        for entry in self.cls.ws_handlers:
+            route, info = entry.route, entry.info
+            op = copy.deepcopy(dict(meta_ops.get(route.operation_id, {})))
+            op["action"] = "receive"
+            op["channel"] = {"$ref": self.ref}
+            op["messages"] = [self.message_ref(route.model)]
+            if route.output_types:
+                op["reply"] = {
+                    "channel": {"$ref": self.ref},
+                    "messages": [self.message_ref(m) for m in route.output_types],
+                }
+            else:
+                op.pop("reply", None)
+            _overlay(op, info.summary, info.description, info.tags)
+            ops[route.operation_id] = op
+        meta_events: Mapping[str, Any] = self.meta.get("events", {})
+        for entry in self.cls.event_handlers:
+            route, info = entry.route, entry.info
+            op = copy.deepcopy(dict(meta_ops.get(route.operation_id, {})))
+            op["action"] = "send"
+            op["channel"] = {"$ref": self.ref}
+            op["messages"] = [self.message_ref(m) for m in route.output_types]
+            event_meta = meta_events.get(route.model.__name__, {"name": route.model.__name__})
+            op["x-events"] = [self.message_object(route.model, event_meta)]
+            _overlay(op, info.summary, info.description, info.tags)
+            ops[route.operation_id] = op
+        for op_id, keys in self.cls.send_operations.items():
+            if op_id in ops:
+                continue
+            op = copy.deepcopy(dict(meta_ops.get(op_id, {})))
+            op["action"] = "send"
+            op["channel"] = {"$ref": self.ref}
+            op["messages"] = [self.message_ref(self.cls.messages[k]) for k in keys]
+            ops[op_id] = op
+        return ops
+
+    def build(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        operations = self.operations()
+        for key, model in self.cls.messages.items():
+            if key not in self.messages:
+                self.messages[key] = self.message_object(model, self.meta_message(key))
+        channel = self.channel
+        names = _params(channel["address"])
+        declared: Mapping[str, Any] = channel.pop("parameters", None) or {}
+        if names:
+            channel["parameters"] = {n: copy.deepcopy(declared.get(n, {})) for n in names}
+        ordered: dict[str, Any] = {
+            k: channel[k] for k in ("address", "title", "summary", "description") if k in channel
+        }
+        ordered["messages"] = {k: self.messages[k] for k in sorted(self.messages, key=self._order)}
+        ordered.update({k: v for k, v in channel.items() if k not in ordered})
+        if self.cls.channel_layer_alias:
+            ordered["x-channel-layer"] = self.cls.channel_layer_alias
+        else:
+            ordered.pop("x-channel-layer", None)
+        groups = list(self.cls.groups_templates())
+        if groups:
+            ordered["x-groups"] = groups
+        else:
+            ordered.pop("x-groups", None)
+        return self.cid, ordered, operations
+
+    def _order(self, key: str) -> tuple[int, str]:
+        keys = list(self.cls.messages)
+        return (keys.index(key), key) if key in keys else (len(keys), key)
+
+
+def _overlay(
+    op: dict[str, Any], summary: str | None, description: str | None, tags: Iterable[str]
+) -> None:
+    if summary:
+        op["summary"] = summary
+    if description:
+        op["description"] = description
+    names = list(tags)
+    if names:
+        op["tags"] = [{"name": n} for n in names]
+
+
+def build_document(
+    routes: Iterable[BaseRoute], metadata: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the AsyncAPI 3.0.0 document of an app.
+
+    Args:
+        routes: the app's routes (``app.routes``); every WebSocket route served by a
+            :class:`~chanspec.runtime.consumer.Consumer` becomes a channel.
+        metadata: the document skeleton carried by the generated contract (``info``,
+            ``servers``, ``components.securitySchemes``, root extensions ...). Its
+            ``channels`` and ``operations`` are ignored: they come from the code.
+
+    Returns:
+        A JSON-compatible dict with keys in a fixed order; channels and operations appear in
+        route order, operations of a channel in handler order. Deterministic for the same code.
+    """
+    meta = copy.deepcopy(dict(metadata or {}))
+    meta.pop("channels", None)
+    meta.pop("operations", None)
+    doc: dict[str, Any] = {"asyncapi": "3.0.0"}
+    meta.pop("asyncapi", None)
+    for key in ("id", "info", "servers", "defaultContentType"):
+        if key in meta:
+            doc[key] = meta.pop(key)
+    doc.setdefault("info", {"title": "chanspec app", "version": "0.0.0"})
+    schemas = PayloadSchemas()
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for path, cls in consumer_routes(routes):
+        cid, channel, ops = _ChannelEmitter(path, cls, schemas).build()
+        channels[cid] = channel
+        for op_id, op in ops.items():
+            operations[op_id if op_id not in operations else f"{cid}_{op_id}"] = op
+    doc["channels"] = channels
+    doc["operations"] = operations
+    components = meta.pop("components", {})
+    if schemas.components:
+        components.setdefault("schemas", {}).update(schemas.components)
+    if components:
+        doc["components"] = components
+    doc.update(meta)
+    return doc
+
+
+def dump_json(document: Mapping[str, Any]) -> str:
+    """The document as pretty JSON text (2-space indent, UTF-8, trailing newline)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(document: Mapping[str, Any]) -> str:
+    """The document as YAML: block style, keys in document order, no anchors or aliases."""
+    return yaml.dump(
+        dict(document), Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100
+    )

@@ -1,0 +1,442 @@
+"""The consumer every generated channel class derives from.
+
+:class:`Consumer` is a fast-channels ``AsyncJsonWebsocketConsumer`` that
+
+- authenticates before accepting, then joins its groups (templated by path parameters);
+- routes each JSON frame by the channel's discriminator to a typed ``@ws_handler`` and sends
+  the returned message back to the sender;
+- answers every bad frame with exactly one error frame and keeps the connection open;
+- receives channel-layer events (``broadcast_event`` / ``send_event``) and routes them to
+  ``@event_handler`` methods, or passes them through to the socket when the event is itself one
+  of the channel's outgoing messages;
+- broadcasts a message to groups serialised once (``broadcast_message``).
+
+Frames of one connection are handled in arrival order (fast-channels dispatches them one by one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+import typing
+from collections.abc import Mapping, Sequence
+from types import NoneType, UnionType
+from typing import Any, ClassVar
+
+from asgiref.sync import async_to_sync
+from fast_channels.consumer.websocket import AsyncJsonWebsocketConsumer
+from fast_channels.exceptions import StopConsumer
+from fast_channels.layers import BaseChannelLayer, get_channel_layer
+from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
+from pydantic import BaseModel
+
+from .decorators import HANDLER_ATTR, HandlerInfo
+from .errors import ChannelLayerError, ConsumerDefinitionError
+from .frames import ErrorCode, error_frame
+from .routing import Route, Router, RoutingFailure, discriminator_value
+
+__all__ = ["Consumer", "HandlerEntry", "message_types"]
+
+log = logging.getLogger("chanspec.consumer")
+
+BROADCAST_TYPE = "chanspec.broadcast"
+EVENT_TYPE = "chanspec.event"
+# 4xxx close codes (docs/wire-protocol.md)
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_LAYER_UNAVAILABLE = 4500
+
+
+def message_types(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """Flatten a handler's input/return annotation into the message models it names.
+
+    ``A | B``, ``Union[A, B]``, ``Optional[A]`` and ``None`` are understood; ``None`` (no reply)
+    contributes nothing.
+    """
+    if annotation is None or annotation is NoneType:
+        return ()
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is UnionType:
+        out: list[type[BaseModel]] = []
+        for arg in typing.get_args(annotation):
+            out.extend(message_types(arg))
+        return tuple(out)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return (annotation,)
+    return ()
+
+
+class HandlerEntry(typing.NamedTuple):
+    """A handler found on a consumer class: its route and what the decorator said."""
+
+    route: Route
+    info: HandlerInfo
+
+
+def _template_fields(template: str) -> list[str]:
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
+class Consumer(AsyncJsonWebsocketConsumer):
+    """Base class of chanspec consumers (one per AsyncAPI channel).
+
+    Class attributes (the generated contract base class sets them from the spec):
+
+    - ``channel_id``: AsyncAPI channel id (key under ``channels``).
+    - ``address``: the channel address (route path), e.g. ``/ws/room/{room_name}``.
+    - ``channel_layer_alias``: fast-channels layer alias (``x-channel-layer``), or ``None``.
+    - ``groups``: group name templates joined after authentication (``x-groups``); ``{param}``
+      is replaced by the path parameter of that name.
+    - ``discriminator_field``: wire property that routes frames (``"action"``), or ``None``.
+    - ``messages``: ``{message key: model}`` of the channel's messages.
+    - ``send_operations``: ``{operation id: (message key, ...)}`` of ``action: send``
+      operations that have no event handler (pushes and broadcasts).
+    - ``asyncapi``: metadata the code cannot show, for the emitted document
+      (``{"channel": {...}, "operations": {id: {...}}}``).
+    - ``max_frame_bytes``: largest accepted text frame in bytes (default 1 MiB).
+    - ``send_completion``: send ``{"action": "complete"}`` after each handled frame.
+    """
+
+    channel_id: ClassVar[str] = ""
+    address: ClassVar[str] = ""
+    channel_layer_alias: str | None = None
+    discriminator_field: ClassVar[str | None] = "action"
+    messages: ClassVar[Mapping[str, type[BaseModel]]] = {}
+    send_operations: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    asyncapi: ClassVar[Mapping[str, Any]] = {}
+    max_frame_bytes: ClassVar[int] = 1024 * 1024
+    send_completion: ClassVar[bool] = False
+
+    ws_handlers: ClassVar[tuple[HandlerEntry, ...]] = ()
+    event_handlers: ClassVar[tuple[HandlerEntry, ...]] = ()
+    _ws_router: ClassVar[Router]
+    _event_router: ClassVar[Router]
+    _passthrough: ClassVar[dict[Any, type[BaseModel]]]
+
+    path_params: dict[str, str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, tuple[Any, HandlerInfo]] = {}
+        for klass in reversed(cls.__mro__):
+            for name, attr in vars(klass).items():
+                info = getattr(attr, HANDLER_ATTR, None)
+                if isinstance(info, HandlerInfo):
+                    found[name] = (attr, info)
+                elif name in found:
+                    del found[name]  # overridden without a decorator
+        ws: list[HandlerEntry] = []
+        events: list[HandlerEntry] = []
+        for name, (func, info) in found.items():
+            entry = HandlerEntry(cls._route_for(name, func, info), info)
+            (ws if info.kind == "ws" else events).append(entry)
+        cls.ws_handlers = tuple(ws)
+        cls.event_handlers = tuple(events)
+        owner = cls.__qualname__
+        cls._ws_router = Router([e.route for e in ws], cls.discriminator_field, owner)
+        cls._event_router = Router([e.route for e in events], cls.discriminator_field, owner)
+        cls._passthrough = {}
+        if cls.discriminator_field:
+            for keys in cls.send_operations.values():
+                for key in keys:
+                    model = cls.messages.get(key)
+                    if model is None:
+                        continue
+                    try:
+                        value = discriminator_value(model, cls.discriminator_field)
+                    except LookupError:
+                        continue
+                    cls._passthrough.setdefault(value, model)
+        params = set(_template_fields(cls.address))
+        for template in cls.groups_templates():
+            unknown = [f for f in _template_fields(template) if f not in params]
+            if unknown and cls.address:
+                raise ConsumerDefinitionError(
+                    f"{owner}: group {template!r} uses {unknown} which are not parameters of "
+                    f"the address {cls.address!r}"
+                )
+
+    @classmethod
+    def _route_for(cls, name: str, func: Any, info: HandlerInfo) -> Route:
+        where = f"{cls.__qualname__}.{name}"
+        try:
+            hints = typing.get_type_hints(func)
+        except Exception as exc:  # unresolvable forward reference
+            raise ConsumerDefinitionError(f"{where}: cannot resolve annotations: {exc}") from exc
+        model = info.input_type
+        if model is None:
+            params = [p for p in func.__code__.co_varnames[1 : func.__code__.co_argcount]]
+            model = hints.get(params[0]) if params else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise ConsumerDefinitionError(
+                f"{where}: the handler must take one message model parameter "
+                "(annotate it, or pass input_type=)"
+            )
+        output = info.output_type if info.output_type is not None else hints.get("return")
+        return Route(model, name, info.operation or name, message_types(output))
+
+    @classmethod
+    def groups_templates(cls) -> tuple[str, ...]:
+        """The group name templates declared on the class (``groups``), as a tuple."""
+        declared = cls.__dict__.get("groups", None)
+        if declared is None:
+            for klass in cls.__mro__[1:]:
+                if "groups" in klass.__dict__:
+                    declared = klass.__dict__["groups"]
+                    break
+        return tuple(declared or ())
+
+    # ---- connection lifecycle -------------------------------------------------------------
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        alias = self.channel_layer_alias
+        if alias and get_channel_layer(alias) is None:
+            log.error("%s: channel layer %r is not registered", type(self).__qualname__, alias)
+            await send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
+            return
+        await super().__call__(scope, receive, send)
+
+    async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
+        """Authenticate, accept, join groups, then run :meth:`post_authentication`."""
+        self.path_params = {k: str(v) for k, v in (self.scope.get("path_params") or {}).items()}
+        try:
+            allowed = await self.authenticate()
+        except Exception:
+            log.exception("%s.authenticate failed", type(self).__qualname__)
+            allowed = False
+        if not allowed:
+            await self.close(CLOSE_UNAUTHENTICATED)
+            return
+        await self.accept()
+        self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
+        for group in self.groups:
+            await self._require_layer().group_add(group, self.channel_name)
+        await self.post_authentication()
+
+    async def authenticate(self) -> bool:
+        """Decide whether to accept the connection; runs before ``accept`` and any group join.
+
+        Override it (generated authenticators do). Returning ``False`` or raising closes the
+        handshake with code 4401. Default: accept everyone.
+        """
+        return True
+
+    async def post_authentication(self) -> None:
+        """Hook run after the connection is accepted and its groups are joined."""
+
+    # ---- incoming frames ------------------------------------------------------------------
+
+    async def websocket_receive(self, message: WebSocketReceiveEvent) -> None:
+        """Decode, route and handle one frame; bad frames get one error frame each."""
+        text = message.get("text")
+        if text is None:
+            await self.send(
+                text_data=error_frame(ErrorCode.BINARY_FRAME, "binary frames are not accepted")
+            )
+            return
+        if len(text) * 4 > self.max_frame_bytes and len(text.encode()) > self.max_frame_bytes:
+            await self.send(
+                text_data=error_frame(
+                    ErrorCode.FRAME_TOO_LARGE, f"frame larger than {self.max_frame_bytes} bytes"
+                )
+            )
+            return
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            await self.send(text_data=error_frame(ErrorCode.INVALID_JSON, f"invalid JSON: {exc}"))
+            return
+        result = self._ws_router.resolve(data)
+        if isinstance(result, RoutingFailure):
+            await self.send(text_data=result.frame)
+            return
+        route, msg = result
+        await self._invoke(route, msg, reply_errors=True)
+        if self.send_completion:
+            await self.send(text_data='{"action":"complete"}')
+
+    async def _invoke(self, route: Route, msg: BaseModel, *, reply_errors: bool) -> None:
+        try:
+            out = await getattr(self, route.method_name)(msg)
+        except StopConsumer:
+            raise
+        except NotImplementedError:
+            log.error("%s.%s is not implemented", type(self).__qualname__, route.method_name)
+            if reply_errors:
+                await self.send(
+                    text_data=error_frame(
+                        ErrorCode.NOT_IMPLEMENTED,
+                        f"operation {route.operation_id!r} is not implemented",
+                    )
+                )
+            return
+        except Exception:
+            log.exception("%s.%s failed", type(self).__qualname__, route.method_name)
+            if reply_errors:
+                await self.send(
+                    text_data=error_frame(
+                        ErrorCode.HANDLER_ERROR,
+                        f"internal error while handling {route.operation_id!r}",
+                    )
+                )
+            return
+        if out is not None:
+            await self.send_message(out)
+
+    # ---- channel-layer events -------------------------------------------------------------
+
+    async def chanspec_broadcast(self, event: Mapping[str, Any]) -> None:
+        """Layer message ``chanspec.broadcast``: forward its pre-serialised text to the socket."""
+        if event.get("exclude") and event.get("exclude") == getattr(self, "channel_name", None):
+            return
+        await self.send(text_data=event["text"])
+
+    async def chanspec_event(self, event: Mapping[str, Any]) -> None:
+        """Layer message ``chanspec.event``: run the matching event handler or pass it through."""
+        data = event.get("event")
+        field = self.discriminator_field
+        if field and isinstance(data, dict) and data.get(field) in self._passthrough:
+            if data.get(field) not in self._event_router.by_value:
+                model = self._passthrough[data[field]]
+                await self.send_message(model.model_validate(data))
+                return
+        result = self._event_router.resolve(data)
+        if isinstance(result, RoutingFailure):
+            log.warning("%s: dropped event: %s", type(self).__qualname__, result.frame)
+            return
+        route, msg = result
+        await self._invoke(route, msg, reply_errors=False)
+
+    # ---- sending ------------------------------------------------------------------------------
+
+    async def send_message(self, message: BaseModel) -> None:
+        """Send one message to this connection's client (JSON, by alias, optional None omitted)."""
+        await self.send(text_data=message.model_dump_json(by_alias=True))
+
+    async def broadcast_message(
+        self,
+        message: BaseModel,
+        groups: str | Sequence[str] | None = None,
+        *,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to every member of ``groups`` (default: this connection's groups).
+
+        The message is serialised once; each member's consumer forwards the text as is.
+
+        Args:
+            message: the message model.
+            groups: group name(s); default ``self.groups``.
+            exclude_current: leave out this connection.
+
+        Raises:
+            ChannelLayerError: the consumer has no channel layer, or the layer failed.
+        """
+        layer = self._require_layer()
+        event = {
+            "type": BROADCAST_TYPE,
+            "text": message.model_dump_json(by_alias=True),
+            "exclude": self.channel_name if exclude_current else "",
+        }
+        for group in _as_groups(groups, self.groups):
+            try:
+                await layer.group_send(group, event)
+            except Exception as exc:
+                raise ChannelLayerError(f"broadcast to group {group!r} failed: {exc}") from exc
+
+    async def join_group(self, group: str) -> None:
+        """Join ``group`` (dynamic groups); it is left automatically on disconnect."""
+        await self._require_layer().group_add(group, self.channel_name)
+        if group not in self.groups:
+            self.groups.append(group)
+
+    async def leave_group(self, group: str) -> None:
+        """Leave ``group``."""
+        await self._require_layer().group_discard(group, self.channel_name)
+        if group in self.groups:
+            self.groups.remove(group)
+
+    def _require_layer(self) -> BaseChannelLayer:
+        if self.channel_layer is None:
+            raise ChannelLayerError(
+                f"{type(self).__qualname__} has no channel layer (x-channel-layer is not set)"
+            )
+        return self.channel_layer
+
+    # ---- class-level events (usable from anywhere) ----------------------------------------
+
+    @classmethod
+    def layer(cls) -> BaseChannelLayer:
+        """This consumer class's channel layer from the registry.
+
+        Raises:
+            ChannelLayerError: no alias declared, or the alias is not registered here.
+        """
+        alias = cls.channel_layer_alias
+        layer = get_channel_layer(alias) if alias else None
+        if layer is None:
+            raise ChannelLayerError(
+                f"{cls.__qualname__}: channel layer {alias!r} is not registered in this process"
+            )
+        return layer
+
+    @classmethod
+    async def broadcast_event(
+        cls, event: BaseModel, groups: str | Sequence[str] | None = None
+    ) -> None:
+        """Send ``event`` to every consumer in ``groups`` over this class's channel layer.
+
+        Args:
+            event: an event model (handled by an ``@event_handler``) or one of the channel's
+                outgoing messages (passed through to the sockets).
+            groups: group name(s); default: the class's groups that have no ``{parameters}``.
+
+        Raises:
+            ChannelLayerError: no layer, no groups, or the backend failed.
+        """
+        layer = cls.layer()
+        static = [g for g in cls.groups_templates() if not _template_fields(g)]
+        targets = _as_groups(groups, static)
+        if not targets:
+            raise ChannelLayerError(f"{cls.__qualname__}.broadcast_event: no groups given")
+        payload = {"type": EVENT_TYPE, "event": event.model_dump(mode="json", by_alias=True)}
+        for group in targets:
+            try:
+                await layer.group_send(group, payload)
+            except Exception as exc:
+                raise ChannelLayerError(f"broadcast_event to {group!r} failed: {exc}") from exc
+
+    @classmethod
+    async def send_event(cls, event: BaseModel, channel_name: str) -> None:
+        """Send ``event`` to one connection, addressed by its ``channel_name``.
+
+        Raises:
+            ChannelLayerError: no layer, or the backend failed.
+        """
+        payload = {"type": EVENT_TYPE, "event": event.model_dump(mode="json", by_alias=True)}
+        try:
+            await cls.layer().send(channel_name, payload)
+        except ChannelLayerError:
+            raise
+        except Exception as exc:
+            raise ChannelLayerError(f"send_event to {channel_name!r} failed: {exc}") from exc
+
+    @classmethod
+    def broadcast_event_sync(
+        cls, event: BaseModel, groups: str | Sequence[str] | None = None
+    ) -> None:
+        """Blocking :meth:`broadcast_event` for threads and scripts without an event loop."""
+        async_to_sync(cls.broadcast_event)(event, groups)
+
+    @classmethod
+    def send_event_sync(cls, event: BaseModel, channel_name: str) -> None:
+        """Blocking :meth:`send_event` for threads and scripts without an event loop."""
+        async_to_sync(cls.send_event)(event, channel_name)
+
+
+def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+    if groups is None:
+        return list(default)
+    if isinstance(groups, str):
+        return [groups]
+    return list(groups)
