@@ -30,7 +30,8 @@ def document_of(app: Starlette) -> dict[str, Any]:
     cached = getattr(app.state, "chanspec_document", None)
     if cached is None:
         metadata = getattr(app.state, "chanspec_metadata", None)
-        cached = build_document(app.routes, metadata)
+        layers = getattr(app.state, "chanspec_layer_specs", None)
+        cached = build_document(app.routes, metadata, layers)
         app.state.chanspec_document = cached
     return dict(cached)
 
@@ -86,4 +87,5 @@ def create_app(
     )
     app.state.chanspec_metadata = dict(metadata or {})
     app.state.chanspec_layers = backends
+    app.state.chanspec_layer_specs = tuple(layers)
     return app

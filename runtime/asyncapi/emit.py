@@ -25,9 +25,10 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 
 from ..consumer import Consumer
+from ..layers import LayerSpec
 from .schemas import PayloadSchemas
 
-__all__ = ["build_document", "consumer_routes", "dump_json", "dump_yaml"]
+__all__ = ["build_document", "consumer_routes", "dump_json", "dump_yaml", "layers_extension"]
 
 
 def _escape(token: str) -> str:
@@ -171,8 +172,25 @@ def _overlay(
         op["tags"] = [{"name": n} for n in names]
 
 
+def layers_extension(layers: Iterable[LayerSpec]) -> dict[str, Any]:
+    """The root ``x-channel-layers`` object for the declared layers (numbers as written)."""
+    out: dict[str, Any] = {}
+    for spec in layers:
+        entry: dict[str, Any] = {"type": spec.type}
+        for name in ("prefix", "expiry", "capacity", "group_expiry"):
+            value = getattr(spec, name)
+            if value is not None:
+                entry[name] = (
+                    int(value) if isinstance(value, float) and value.is_integer() else value
+                )
+        out[spec.alias] = entry
+    return out
+
+
 def build_document(
-    routes: Iterable[BaseRoute], metadata: Mapping[str, Any] | None = None
+    routes: Iterable[BaseRoute],
+    metadata: Mapping[str, Any] | None = None,
+    layers: Iterable[LayerSpec] | None = None,
 ) -> dict[str, Any]:
     """Build the AsyncAPI 3.0.0 document of an app.
 
@@ -212,6 +230,10 @@ def build_document(
     if components:
         doc["components"] = components
     doc.update(meta)
+    if layers is not None:
+        declared = layers_extension(layers)
+        if declared:
+            doc["x-channel-layers"] = declared
     return doc
 
 

@@ -1,0 +1,5 @@
+"""``python -m chanspec.codegen`` runs the ``chanspec`` command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,1114 @@
+"""Semantic diff of two AsyncAPI 3.0 documents (``chanspec diff A B``).
+
+Both inputs are *resolved* document trees: every ``$ref`` has been replaced by
+its target object with identity sharing (``op["channel"] is
+doc["channels"]["room"]``), circular schemas are cyclic Python structures and
+unresolvable references remain as ``{"$ref": "..."}`` dicts.  Each document is
+first reduced to a *canonical view* (:func:`canonical_document`); the two views
+are then compared (:func:`diff_documents`).  Two documents are equivalent
+exactly when their canonical views are equal, so the rules below are the
+contract of the spec -> app -> spec round trip.
+
+Canonical view
+==============
+
+Root (AsyncAPI 3.0 "AsyncAPI Object")
+    Kept: ``info``, ``servers``, ``defaultContentType``, ``tags``,
+    ``externalDocs``, root ``x-*`` extensions, ``channels``, ``operations`` and
+    ``components.securitySchemes``.  Dropped: ``asyncapi`` (version string),
+    ``id``, every other component (components only matter through references,
+    which are already resolved) and unknown root keys.  ``channels``,
+    ``operations``, ``servers`` and ``components.securitySchemes`` are always
+    present (``{}`` when absent) so that one added channel is reported at
+    ``/channels/<id>``.  ``defaultContentType: null`` equals a missing one.
+
+Servers ("Server Object")
+    Keyed by server key; generic values, except ``security`` (see operations),
+    ``tags`` and the ``enum`` of each server variable (sets).
+
+Channels ("Channel Object")
+    Keyed by channel id.  ``address`` is always present (``None`` when missing
+    or null).  ``parameters`` (omitted when empty) keyed by name, each parameter
+    generic except ``enum`` (a set).  ``messages`` is always present, keyed by
+    the channel's message key, each a canonical message.  ``servers`` becomes
+    the sorted list of server keys (the key of ``doc["servers"]`` whose object
+    ``is`` the element); absent or empty means "all servers" (AsyncAPI 3.0
+    section "Channel Object") and is expanded to every server key, omitted
+    when that is empty.  ``bindings`` generic, except ``bindings.ws.query`` and
+    ``bindings.ws.headers`` which are schemas.  ``tags`` a set; ``title``,
+    ``summary``, ``description``, ``externalDocs``, ``x-*`` and unknown keys
+    generic.
+
+Messages ("Message Object")
+    All fields except ``messageId`` and ``traits`` (already applied).
+    ``schemaFormat`` is dropped when absent or one of the AsyncAPI default
+    forms ``application/vnd.aai.asyncapi[+json|+yaml];version=<v>``; other
+    formats are kept and make ``payload``/``headers`` opaque (generic).
+    ``payload`` and ``headers`` are canonical schemas.  A Multi Format Schema
+    Object payload ``{schemaFormat, schema}`` is kept as such; its ``schema`` is
+    canonicalised as a JSON Schema when the format is an AsyncAPI or JSON
+    Schema format (``application/schema+json|yaml;version=draft-07``),
+    generically otherwise.  ``tags`` a set; everything else generic.
+
+Operations ("Operation Object")
+    Keyed by operation id.  ``channel`` becomes the channel id (the key of
+    ``doc["channels"]`` whose object ``is`` ``op["channel"]``; otherwise the
+    channel's canonical address).  ``messages`` becomes the sorted list of
+    message keys within that channel (the key under which the same object
+    appears in ``channel["messages"]``, falling back to the message ``name``,
+    then to the canonical message); a missing ``messages`` means all messages
+    of the channel and is expanded to all its keys.  ``reply`` becomes
+    ``{channel, messages, address}`` with the same rules; a missing reply
+    channel means the operation's channel, missing reply messages mean all
+    messages of the reply channel.  ``security`` (and server ``security``)
+    becomes a sorted list of scheme names (the key of
+    ``components.securitySchemes`` whose object ``is`` the element, else the
+    canonical object); empty equals absent.  ``traits`` is dropped (already
+    applied).  ``x-events`` (a chanspec extension: list of message objects) is
+    canonicalised message by message and sorted by ``name`` then payload JSON.
+    ``action``, ``title``, ``summary``, ``description``, ``tags`` (a set),
+    ``bindings``, ``externalDocs``, other ``x-*`` and unknown keys are kept.
+
+Generic values
+    Dicts compare regardless of key order (the canonical view is emitted with
+    sorted keys), non-string keys become strings, integral floats become ints
+    (``1 == 1.0`` but ``True != 1``), YAML dates become ISO strings.
+
+Sets
+    ``required``, ``enum``, tag lists (sorted by ``name``), message-key lists,
+    channel ``servers`` and ``security`` lists are sorted and de-duplicated; a
+    difference in a set is reported once, as ``changed`` of the whole list.
+
+JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
+    * dropped: ``title``, ``$schema``, ``$id``, ``$comment``, ``$defs`` and
+      ``definitions`` (references into them are already resolved);
+    * ``additionalProperties: true`` / ``{}``, ``items: true`` / ``{}``,
+      ``properties: {}``, ``patternProperties: {}``, ``required: []``,
+      ``deprecated: false``, ``readOnly: false``, ``writeOnly: false`` and
+      ``nullable: false`` equal absent;
+    * ``type: [x]`` equals ``type: x``; list types are sorted and
+      de-duplicated; ``enum: [v]`` equals ``const: v``; with ``const`` present
+      ``enum`` is dropped and a ``type`` matching the const's JSON type too;
+    * ``nullable: true`` and a list ``type`` containing ``"null"`` become
+      ``{<annotations>, anyOf: [{<assertions>}, {"type": "null"}]}`` where the
+      annotations are ``description``, ``default``, ``examples``, ``example``,
+      ``deprecated``, ``readOnly``, ``writeOnly``, ``externalDocs`` and
+      ``x-*`` (the pydantic ``Optional[...]`` spelling);
+    * ``anyOf`` and ``allOf`` are flattened (a member that only holds the same
+      keyword is spliced in) and de-duplicated; ``anyOf``, ``oneOf`` and
+      ``allOf`` are sorted by canonical JSON, except that ``{"type": "null"}``
+      goes last (so changing the type of an optional value is one change);
+    * a single-member ``anyOf``/``oneOf``/``allOf`` is the member itself when
+      it is the only key, and is merged into the parent when the member's keys
+      do not conflict with the parent's (and it is not a ``$ref`` or
+      ``$recursive`` marker, nor the target of one);
+    * ``default: null`` on a property that is not ``required`` and whose
+      schema allows null equals absent;
+    * cycles: a schema (or any object) reached again while it is on the
+      current path becomes ``{"$recursive": "<canonical pointer of that
+      ancestor>"}``, so identical recursive structures compare equal.
+    * unresolved references ``{"$ref": ...}`` are kept as they are.
+
+Known limitations: shared (non-cyclic) sub-objects are canonicalised once per
+occurrence, so pathological DAG-shaped schemas cost time exponential in their
+sharing depth; a message's ``contentType`` is not defaulted from
+``defaultContentType``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Difference",
+    "canonical_document",
+    "diff_documents",
+    "format_json",
+    "format_text",
+]
+
+ChangeKind = Literal["added", "removed", "changed"]
+Origin = tuple[Any, Any]
+
+_TRUNCATE = 120
+_OMIT: Any = object()
+
+_DEFAULT_SCHEMA_FORMAT = re.compile(
+    r"^application/vnd\.aai\.asyncapi(\+json|\+yaml)?;\s*version=[0-9A-Za-z.\-]+$"
+)
+_JSON_SCHEMA_FORMAT = re.compile(r"^application/schema(\+json|\+yaml);\s*version=draft-0?7$")
+
+_SCHEMA_DROP = frozenset({"title", "$schema", "$id", "$comment", "$defs", "definitions"})
+_SCHEMA_MAP_KEYS = frozenset({"properties", "patternProperties", "dependentSchemas"})
+_SCHEMA_ONE_KEYS = frozenset(
+    {
+        "additionalProperties",
+        "additionalItems",
+        "contains",
+        "propertyNames",
+        "if",
+        "then",
+        "else",
+        "not",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "contentSchema",
+    }
+)
+_SCHEMA_LIST_KEYS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_COMBINATORS = ("allOf", "anyOf", "oneOf")
+_NULL_SCHEMA = {"type": "null"}
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "default",
+        "examples",
+        "example",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "externalDocs",
+    }
+)
+
+
+# --------------------------------------------------------------------------- #
+# Public data type
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One change between two canonical AsyncAPI views.
+
+    Attributes:
+        pointer: RFC 6901 JSON pointer into the *canonical* view (see the module
+            docstring), e.g. ``"/operations/room_chat/reply/messages"``.
+        change: ``"added"`` (only in B), ``"removed"`` (only in A) or
+            ``"changed"`` (in both, different).
+        old: canonical JSON value on side A; ``None`` when added.
+        new: canonical JSON value on side B; ``None`` when removed.
+        old_origin: ``(container, key)`` in the resolved input tree A that
+            holds the value (or, for synthesised values, the nearest enclosing
+            object), for looking up ``file:line`` by object identity; ``None``
+            when added.  Excluded from equality and ``repr``.
+        new_origin: the same for side B; ``None`` when removed.
+    """
+
+    pointer: str
+    change: ChangeKind
+    old: Any = None
+    new: Any = None
+    old_origin: Any = field(default=None, compare=False, repr=False)
+    new_origin: Any = field(default=None, compare=False, repr=False)
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+
+
+class _SetList(list[Any]):
+    """A canonical list with set semantics (sorted, de-duplicated)."""
+
+
+class _Anchor:
+    """Identity of a source object while it is on the canonicalisation path."""
+
+    __slots__ = ("referenced", "target")
+
+    def __init__(self) -> None:
+        self.target: Any = None
+        self.referenced = False
+
+
+class _Rec:
+    """Placeholder for a cycle; replaced by ``{"$recursive": ptr}`` at the end."""
+
+    __slots__ = ("anchor",)
+
+    def __init__(self, anchor: _Anchor) -> None:
+        self.anchor = anchor
+
+
+def _json_key(value: Any, *, identity: bool = False) -> str:
+    """Canonical JSON text of a canonical value, for sorting and equality."""
+
+    def default(obj: object) -> Any:
+        if isinstance(obj, _Rec):
+            return {"$recursive": id(obj.anchor) if identity else ""}
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default
+    )
+
+
+def _skey(key: Any) -> str:
+    """JSON object key for a (possibly YAML non-string) mapping key."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+def _items(node: dict[Any, Any]) -> list[tuple[str, Any, Any]]:
+    """``(canonical key, source key, value)`` triples sorted by canonical key."""
+    return sorted(((_skey(k), k, v) for k, v in node.items()), key=lambda t: t[0])
+
+
+def _is_ref(node: Any) -> bool:
+    return isinstance(node, dict) and isinstance(node.get("$ref"), str)
+
+
+def _is_ext(key: str) -> bool:
+    return key.startswith("x-")
+
+
+def _plain(value: Any) -> Any:
+    """Deep copy of a canonical value as plain JSON types with sorted keys."""
+    if isinstance(value, dict):
+        return {k: _plain(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_types(value: Any) -> set[str]:
+    if value is None:
+        return {"null"}
+    if isinstance(value, bool):
+        return {"boolean"}
+    if isinstance(value, int):
+        return {"integer", "number"}
+    if isinstance(value, float):
+        return {"number"}
+    if isinstance(value, str):
+        return {"string"}
+    if isinstance(value, list):
+        return {"array"}
+    if isinstance(value, dict):
+        return {"object"}
+    return set()
+
+
+def _allows_null(schema: Any) -> bool:
+    """Whether a canonical schema accepts ``null`` (conservative: False if unsure)."""
+    if schema is True:
+        return True
+    if not isinstance(schema, dict) or "$ref" in schema or "$recursive" in schema:
+        return False
+    if "not" in schema:
+        return False
+    if "const" in schema:
+        return schema["const"] is None
+    enum = schema.get("enum")
+    if isinstance(enum, list) and not any(v is None for v in enum):
+        return False
+    kind = schema.get("type")
+    if kind is not None:
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "null" not in kinds:
+            return False
+    for keyword in ("anyOf", "oneOf"):
+        members = schema.get(keyword)
+        if isinstance(members, list) and not any(_allows_null(m) for m in members):
+            return False
+    members = schema.get("allOf")
+    return not (isinstance(members, list) and not all(_allows_null(m) for m in members))
+
+
+# --------------------------------------------------------------------------- #
+# Canonicaliser
+# --------------------------------------------------------------------------- #
+
+
+class _Canonicaliser:
+    """Builds the canonical view of one resolved document and remembers origins."""
+
+    def __init__(self, doc: dict[Any, Any]) -> None:
+        self.doc = doc
+        self._path: dict[int, _Anchor] = {}
+        self._protected: dict[int, Any] = {}
+        self._origins: dict[tuple[int, Any], Origin] = {}
+        self._alive: dict[int, Any] = {}
+        self._channel_ids = self._index(doc.get("channels"))
+        self._server_ids = self._index(doc.get("servers"))
+        components = doc.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        self._scheme_ids = self._index(schemes)
+        servers = doc.get("servers")
+        self._all_servers = sorted(_skey(k) for k in servers) if isinstance(servers, dict) else []
+
+    # -- bookkeeping -------------------------------------------------------- #
+
+    @staticmethod
+    def _index(mapping: Any) -> dict[int, str]:
+        """``id(object) -> key`` for a mapping (first key in sorted order wins)."""
+        index: dict[int, str] = {}
+        if isinstance(mapping, dict):
+            for key, _src, value in _items(mapping):
+                index.setdefault(id(value), key)
+        return index
+
+    def _set_origin(self, container: Any, key: Any, origin: Origin | None) -> None:
+        if origin is None:
+            return
+        self._origins[(id(container), key)] = origin
+        self._alive[id(container)] = container
+
+    def origin(self, container: Any, key: Any) -> Origin | None:
+        """Source ``(container, key)`` of canonical ``container[key]``, if known."""
+        return self._origins.get((id(container), key))
+
+    def _put(self, out: dict[str, Any], key: str, value: Any, src: Any, skey: Any) -> None:
+        if value is _OMIT:
+            return
+        out[key] = value
+        self._set_origin(out, key, (src, skey))
+
+    def _move(self, dst: Any, dkey: Any, src: Any, skey: Any) -> None:
+        self._set_origin(dst, dkey, self.origin(src, skey))
+
+    def _enter(self, node: Any) -> _Anchor | _Rec:
+        anchor = self._path.get(id(node))
+        if anchor is not None:
+            anchor.referenced = True
+            return _Rec(anchor)
+        anchor = _Anchor()
+        self._path[id(node)] = anchor
+        return anchor
+
+    def _leave(self, anchor: _Anchor, result: Any) -> Any:
+        anchor.target = result
+        if anchor.referenced and isinstance(result, dict | list):
+            self._protected[id(result)] = result
+        return result
+
+    def _new_list(self, entries: Iterable[tuple[Any, Origin | None]]) -> list[Any]:
+        out: list[Any] = []
+        for value, origin in entries:
+            self._set_origin(out, len(out), origin)
+            out.append(value)
+        return out
+
+    # -- document ----------------------------------------------------------- #
+
+    def run(self) -> dict[str, Any]:
+        doc = self.doc
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(doc):
+            if key == "info":
+                self._put(out, key, self._info(value), doc, skey)
+            elif key == "servers" and isinstance(value, dict):
+                servers: dict[str, Any] = {}
+                for name, sname, server in _items(value):
+                    self._put(servers, name, self._server(server), value, sname)
+                self._put(out, key, servers, doc, skey)
+            elif key == "defaultContentType":
+                if value is not None:
+                    self._put(out, key, self._generic(value), doc, skey)
+            elif key == "tags":
+                self._put(out, key, self._tags(value), doc, skey)
+            elif key == "externalDocs" or _is_ext(key):
+                self._put(out, key, self._generic(value), doc, skey)
+            elif key == "channels" and isinstance(value, dict):
+                channels: dict[str, Any] = {}
+                for cid, scid, channel in _items(value):
+                    self._put(channels, cid, self._channel(channel), value, scid)
+                self._put(out, key, channels, doc, skey)
+            elif key == "operations" and isinstance(value, dict):
+                operations: dict[str, Any] = {}
+                for oid, soid, op in _items(value):
+                    self._put(operations, oid, self._operation(op), value, soid)
+                self._put(out, key, operations, doc, skey)
+            elif key == "components" and isinstance(value, dict):
+                schemes = value.get("securitySchemes")
+                comp: dict[str, Any] = {}
+                if isinstance(schemes, dict):
+                    canon: dict[str, Any] = {}
+                    for name, sname, scheme in _items(schemes):
+                        self._put(canon, name, self._generic(scheme), schemes, sname)
+                    self._put(comp, "securitySchemes", canon, value, "securitySchemes")
+                self._put(out, key, comp, doc, skey)
+            # asyncapi, id and unknown root keys are not part of the view.
+        for key in ("channels", "operations", "servers"):
+            out.setdefault(key, {})
+        out.setdefault("components", {}).setdefault("securitySchemes", {})
+        self._resolve_markers(out)
+        return out
+
+    def _info(self, info: Any) -> Any:
+        if not isinstance(info, dict):
+            return self._generic(info)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(info):
+            value = self._tags(value) if key == "tags" else self._generic(value)
+            self._put(out, key, value, info, skey)
+        return out
+
+    def _server(self, server: Any) -> Any:
+        if not isinstance(server, dict) or _is_ref(server):
+            return self._generic(server)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(server):
+            if key == "security":
+                value = self._security(value)
+            elif key == "tags":
+                value = self._tags(value)
+            elif key == "variables" and isinstance(value, dict):
+                variables: dict[str, Any] = {}
+                for name, sname, var in _items(value):
+                    self._put(variables, name, self._with_enum_set(var), value, sname)
+                value = variables
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, server, skey)
+        return out
+
+    def _with_enum_set(self, node: Any) -> Any:
+        """Generic object whose ``enum`` (if a list) is a set."""
+        if not isinstance(node, dict) or _is_ref(node):
+            return self._generic(node)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(node):
+            if key == "enum" and isinstance(value, list):
+                value = self._set([self._generic(v) for v in value])
+            elif key == "schema":
+                value = self._schema(value)
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, node, skey)
+        return out
+
+    # -- channels ------------------------------------------------------------ #
+
+    def _channel(self, channel: Any) -> Any:
+        if not isinstance(channel, dict) or _is_ref(channel):
+            return self._generic(channel)
+        out: dict[str, Any] = {"address": None}
+        for key, skey, value in _items(channel):
+            if key == "address":
+                value = self._generic(value)
+            elif key == "parameters" and isinstance(value, dict):
+                params: dict[str, Any] = {}
+                for name, sname, param in _items(value):
+                    self._put(params, name, self._with_enum_set(param), value, sname)
+                value = params if params else _OMIT
+            elif key == "messages" and isinstance(value, dict):
+                messages: dict[str, Any] = {}
+                for name, sname, message in _items(value):
+                    self._put(messages, name, self._message(message), value, sname)
+                value = messages
+            elif key == "servers" and isinstance(value, list) and value:
+                value = self._set([self._server_ids.get(id(s)) or self._generic(s) for s in value])
+            elif key == "servers" and not value:
+                continue
+            elif key == "bindings":
+                value = self._channel_bindings(value)
+            elif key == "tags":
+                value = self._tags(value)
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, channel, skey)
+        out.setdefault("messages", {})
+        if "servers" not in out and self._all_servers:
+            out["servers"] = _SetList(self._all_servers)
+        return out
+
+    def _channel_bindings(self, bindings: Any) -> Any:
+        if not isinstance(bindings, dict) or _is_ref(bindings):
+            return self._generic(bindings)
+        ws = bindings.get("ws")
+        if not isinstance(ws, dict) or _is_ref(ws):
+            return self._generic(bindings)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(bindings):
+            if key == "ws":
+                canon_ws: dict[str, Any] = {}
+                for wkey, swkey, wvalue in _items(value):
+                    wvalue = (
+                        self._schema(wvalue)
+                        if wkey in ("query", "headers")
+                        else self._generic(wvalue)
+                    )
+                    self._put(canon_ws, wkey, wvalue, value, swkey)
+                value = canon_ws
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, bindings, skey)
+        return out
+
+    # -- messages ------------------------------------------------------------ #
+
+    def _message(self, message: Any) -> Any:
+        if not isinstance(message, dict) or _is_ref(message):
+            return self._generic(message)
+        anchor = self._enter(message)
+        if isinstance(anchor, _Rec):
+            return anchor
+        try:
+            fmt = message.get("schemaFormat")
+            json_schema = fmt is None or (
+                isinstance(fmt, str) and bool(_DEFAULT_SCHEMA_FORMAT.match(fmt))
+            )
+            out: dict[str, Any] = {}
+            for key, skey, value in _items(message):
+                if key in ("messageId", "traits"):
+                    continue
+                if key == "schemaFormat" and json_schema:
+                    continue
+                if key in ("payload", "headers"):
+                    value = self._payload(value, json_schema)
+                elif key == "tags":
+                    value = self._tags(value)
+                else:
+                    value = self._generic(value)
+                self._put(out, key, value, message, skey)
+            return self._leave(anchor, out)
+        finally:
+            del self._path[id(message)]
+
+    def _payload(self, payload: Any, json_schema: bool) -> Any:
+        if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
+            fmt = payload["schemaFormat"]
+            inner_json = isinstance(fmt, str) and bool(
+                _DEFAULT_SCHEMA_FORMAT.match(fmt) or _JSON_SCHEMA_FORMAT.match(fmt)
+            )
+            out: dict[str, Any] = {}
+            for key, skey, value in _items(payload):
+                if key == "schema" and inner_json:
+                    value = self._schema(value)
+                else:
+                    value = self._generic(value)
+                self._put(out, key, value, payload, skey)
+            return out
+        return self._schema(payload) if json_schema else self._generic(payload)
+
+    # -- operations ---------------------------------------------------------- #
+
+    def _operation(self, op: Any) -> Any:
+        if not isinstance(op, dict) or _is_ref(op):
+            return self._generic(op)
+        channel = op.get("channel")
+        channel_id = self._channel_ref(channel)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(op):
+            if key == "traits":
+                continue
+            if key == "channel":
+                value = channel_id
+            elif key == "messages":
+                value = self._message_keys(value, channel)
+            elif key == "reply":
+                value = self._reply(value, channel, channel_id)
+            elif key == "security":
+                value = self._security(value)
+            elif key == "tags":
+                value = self._tags(value)
+            elif key == "x-events":
+                value = self._events(value)
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, op, skey)
+        out.setdefault("channel", channel_id)
+        if "messages" not in op:
+            out["messages"] = self._all_message_keys(channel)
+        return out
+
+    def _channel_ref(self, channel: Any) -> Any:
+        if channel is None:
+            return None
+        cid = self._channel_ids.get(id(channel))
+        if cid is not None:
+            return cid
+        if isinstance(channel, dict) and not _is_ref(channel):
+            return self._generic(channel.get("address"))
+        return self._generic(channel)
+
+    def _message_keys(self, messages: Any, channel: Any) -> Any:
+        if not isinstance(messages, list):
+            return self._generic(messages)
+        chan_messages = channel.get("messages") if isinstance(channel, dict) else None
+        index = self._index(chan_messages)
+        keys: list[Any] = []
+        for message in messages:
+            key: Any = index.get(id(message))
+            if key is None:
+                name = message.get("name") if isinstance(message, dict) else None
+                key = name if isinstance(name, str) else self._message(message)
+            keys.append(key)
+        return self._set(keys)
+
+    @staticmethod
+    def _all_message_keys(channel: Any) -> _SetList:
+        messages = channel.get("messages") if isinstance(channel, dict) else None
+        if not isinstance(messages, dict):
+            return _SetList()
+        return _SetList(sorted({_skey(k) for k in messages}))
+
+    def _reply(self, reply: Any, op_channel: Any, op_channel_id: Any) -> Any:
+        if not isinstance(reply, dict) or _is_ref(reply):
+            return self._generic(reply)
+        reply_channel = reply.get("channel")
+        if reply_channel is None:
+            channel, channel_id = op_channel, op_channel_id
+        else:
+            channel, channel_id = reply_channel, self._channel_ref(reply_channel)
+        out: dict[str, Any] = {}
+        for key, skey, value in _items(reply):
+            if key == "channel":
+                value = channel_id
+            elif key == "messages":
+                value = self._message_keys(value, channel)
+            else:
+                value = self._generic(value)
+            self._put(out, key, value, reply, skey)
+        out.setdefault("channel", channel_id)
+        if "messages" not in reply:
+            out["messages"] = self._all_message_keys(channel)
+        return out
+
+    def _security(self, security: Any) -> Any:
+        if not isinstance(security, list):
+            return self._generic(security)
+        if not security:
+            return _OMIT
+        return self._set([self._scheme_ids.get(id(s)) or self._generic(s) for s in security])
+
+    def _events(self, events: Any) -> Any:
+        if not isinstance(events, list):
+            return self._generic(events)
+        entries = [(self._message(m), (events, i)) for i, m in enumerate(events)]
+
+        def sort_key(entry: tuple[Any, Origin]) -> tuple[str, str]:
+            message = entry[0]
+            if not isinstance(message, dict):
+                return ("", _json_key(message))
+            name = message.get("name")
+            return (name if isinstance(name, str) else "", _json_key(message.get("payload")))
+
+        entries.sort(key=sort_key)
+        return self._new_list(entries)
+
+    def _tags(self, tags: Any) -> Any:
+        if not isinstance(tags, list):
+            return self._generic(tags)
+        if not tags:
+            return _OMIT
+        canon = [self._generic(t) for t in tags]
+
+        def name(tag: Any) -> str:
+            value = tag.get("name") if isinstance(tag, dict) else None
+            return value if isinstance(value, str) else ""
+
+        unique = {_json_key(t, identity=True): t for t in canon}
+        return _SetList(sorted(unique.values(), key=lambda t: (name(t), _json_key(t))))
+
+    @staticmethod
+    def _set(values: Sequence[Any]) -> _SetList:
+        unique = {_json_key(v, identity=True): v for v in values}
+        return _SetList(sorted(unique.values(), key=_json_key))
+
+    # -- generic values ------------------------------------------------------ #
+
+    def _generic(self, node: Any) -> Any:
+        if node is None or isinstance(node, bool | str | int):
+            return node
+        if isinstance(node, float):
+            return int(node) if node.is_integer() else node
+        if isinstance(node, dict | list | tuple):
+            anchor = self._enter(node)
+            if isinstance(anchor, _Rec):
+                return anchor
+            try:
+                result: Any
+                if isinstance(node, dict):
+                    result = {}
+                    for key, skey, value in _items(node):
+                        self._put(result, key, self._generic(value), node, skey)
+                else:
+                    result = self._new_list(
+                        (self._generic(v), (node, i)) for i, v in enumerate(node)
+                    )
+                return self._leave(anchor, result)
+            finally:
+                del self._path[id(node)]
+        if isinstance(node, _dt.date | _dt.time):
+            return node.isoformat()
+        return str(node)
+
+    # -- JSON Schema --------------------------------------------------------- #
+
+    def _schema(self, node: Any) -> Any:
+        if not isinstance(node, dict) or _is_ref(node):
+            return self._generic(node)
+        anchor = self._enter(node)
+        if isinstance(anchor, _Rec):
+            return anchor
+        try:
+            out: dict[str, Any] = {}
+            for key, skey, value in _items(node):
+                if key in _SCHEMA_DROP:
+                    continue
+                if key in _SCHEMA_MAP_KEYS and isinstance(value, dict):
+                    sub: dict[str, Any] = {}
+                    for name, sname, schema in _items(value):
+                        self._put(sub, name, self._schema(schema), value, sname)
+                    value = sub
+                elif key in _SCHEMA_ONE_KEYS or (key == "items" and not isinstance(value, list)):
+                    value = self._schema(value)
+                elif (key in _SCHEMA_LIST_KEYS or key == "items") and isinstance(value, list):
+                    value = self._new_list(
+                        (self._schema(v), (value, i)) for i, v in enumerate(value)
+                    )
+                elif key == "dependencies" and isinstance(value, dict):
+                    deps: dict[str, Any] = {}
+                    for name, sname, dep in _items(value):
+                        dep = (
+                            self._set([self._generic(v) for v in dep])
+                            if isinstance(dep, list)
+                            else self._schema(dep)
+                        )
+                        self._put(deps, name, dep, value, sname)
+                    value = deps
+                else:
+                    value = self._generic(value)
+                self._put(out, key, value, node, skey)
+            return self._leave(anchor, self._normalise(out))
+        finally:
+            del self._path[id(node)]
+
+    def _normalise(self, s: dict[str, Any]) -> Any:
+        """Apply the equivalence rules to a schema whose children are canonical."""
+        nullable = False
+        for key in ("deprecated", "readOnly", "writeOnly"):
+            if s.get(key) is False:
+                del s[key]
+        if "nullable" in s and (s["nullable"] is None or isinstance(s["nullable"], bool)):
+            nullable = s.pop("nullable") is True
+
+        kind = s.get("type")
+        if isinstance(kind, list):
+            kinds = self._set(kind)
+            s["type"] = kinds[0] if len(kinds) == 1 else list(kinds)
+
+        enum = s.get("enum")
+        if isinstance(enum, list):
+            values = self._set(enum)
+            if len(values) == 1 and "const" not in s:
+                del s["enum"]
+                s["const"] = values[0]
+                self._move(s, "const", s, "enum")
+            else:
+                s["enum"] = values
+        if "const" in s:
+            s.pop("enum", None)
+            kind = s.get("type")
+            types = _json_types(s["const"])
+            if (isinstance(kind, str) and kind in types) or (
+                isinstance(kind, list) and any(k in types for k in kind)
+            ):
+                del s["type"]
+
+        kind = s.get("type")
+        if isinstance(kind, list) and "null" in kind and len(kind) >= 2:
+            rest = [k for k in kind if k != "null"]
+            s["type"] = rest[0] if len(rest) == 1 else rest
+            nullable = True
+
+        required = s.get("required")
+        if isinstance(required, list):
+            if required:
+                s["required"] = self._set(required)
+            else:
+                del s["required"]
+
+        props = s.get("properties")
+        if isinstance(props, dict):
+            if not props:
+                del s["properties"]
+            else:
+                needed = {r for r in s.get("required") or () if isinstance(r, str)}
+                for name, prop in props.items():
+                    if (
+                        name not in needed
+                        and isinstance(prop, dict)
+                        and "default" in prop
+                        and prop["default"] is None
+                        and _allows_null(prop)
+                    ):
+                        del prop["default"]
+        for key in ("patternProperties", "additionalProperties", "items"):
+            value = s.get(key)
+            if (key != "patternProperties" and value is True) or (
+                isinstance(value, dict) and not value
+            ):
+                del s[key]
+
+        self._tidy_combinators(s)
+
+        if nullable:
+            assertions = [k for k in s if k not in _ANNOTATIONS and not _is_ext(k)]
+            if assertions:
+                inner: dict[str, Any] = {}
+                for key in assertions:
+                    inner[key] = s.pop(key)
+                    self._move(inner, key, s, key)
+                origin = self.origin(s, assertions[0])
+                s["anyOf"] = self._new_list(
+                    [(self._normalise(inner), origin), ({"type": "null"}, origin)]
+                )
+                self._set_origin(s, "anyOf", origin)
+                self._tidy_combinators(s)
+
+        for keyword in _COMBINATORS:
+            members = s.get(keyword)
+            if not isinstance(members, list) or len(members) != 1:
+                continue
+            member = members[0]
+            if len(s) == 1:
+                return member
+            if member is True and keyword != "oneOf":
+                del s[keyword]
+                return self._normalise(s)
+            if (
+                isinstance(member, dict)
+                and "$ref" not in member
+                and "$recursive" not in member
+                and id(member) not in self._protected
+                and not any(
+                    k in s and _json_key(s[k], identity=True) != _json_key(v, identity=True)
+                    for k, v in member.items()
+                )
+            ):
+                del s[keyword]
+                for key, value in member.items():
+                    if key not in s:
+                        s[key] = value
+                        self._move(s, key, member, key)
+                return self._normalise(s)
+        return s
+
+    def _tidy_combinators(self, s: dict[str, Any]) -> None:
+        """Flatten and de-duplicate anyOf/allOf; sort anyOf/oneOf/allOf."""
+        for keyword in _COMBINATORS:
+            members = s.get(keyword)
+            if not isinstance(members, list):
+                continue
+            entries: list[tuple[Any, Origin | None]] = []
+            for i, member in enumerate(members):
+                if (
+                    keyword != "oneOf"
+                    and isinstance(member, dict)
+                    and set(member) == {keyword}
+                    and isinstance(member[keyword], list)
+                    and id(member) not in self._protected
+                ):
+                    inner = member[keyword]
+                    entries.extend((v, self.origin(inner, j)) for j, v in enumerate(inner))
+                else:
+                    entries.append((member, self.origin(members, i)))
+            if keyword != "oneOf":
+                seen: dict[str, tuple[Any, Origin | None]] = {}
+                for entry in entries:
+                    seen.setdefault(_json_key(entry[0], identity=True), entry)
+                entries = list(seen.values())
+            entries.sort(key=lambda e: (e[0] == _NULL_SCHEMA, _json_key(e[0])))
+            s[keyword] = self._new_list(entries)
+
+    # -- cycles -------------------------------------------------------------- #
+
+    def _resolve_markers(self, root: dict[str, Any]) -> None:
+        """Replace cycle placeholders by ``{"$recursive": <canonical pointer>}``."""
+        ancestors: dict[int, str] = {}
+
+        def walk(node: Any, pointer: str) -> None:
+            keys: Iterable[Any]
+            if isinstance(node, dict):
+                keys = sorted(node)
+            elif isinstance(node, list):
+                keys = range(len(node))
+            else:
+                return
+            ancestors[id(node)] = pointer
+            for key in keys:
+                value = node[key]
+                if isinstance(value, _Rec):
+                    target = ancestors.get(id(value.anchor.target), "")
+                    node[key] = {"$recursive": target}
+                else:
+                    walk(value, f"{pointer}/{_escape(str(key))}")
+            del ancestors[id(node)]
+
+        walk(root, "")
+
+
+# --------------------------------------------------------------------------- #
+# Public functions
+# --------------------------------------------------------------------------- #
+
+
+def canonical_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return the canonical view of a resolved AsyncAPI 3.0 document.
+
+    Args:
+        doc: a resolved document tree (``$ref`` replaced by the target object
+            with identity sharing; cycles allowed; unresolved refs kept as
+            ``{"$ref": ...}``).  It is not modified.
+
+    Returns:
+        A fresh, acyclic tree of plain JSON types (dict keys sorted) following
+        the rules in the module docstring (AsyncAPI 3.0 "AsyncAPI Object",
+        "Channel Object", "Operation Object", "Message Object"; JSON Schema
+        draft-07 equivalences).
+
+    Raises:
+        TypeError: if ``doc`` is not a dict.
+    """
+    if not isinstance(doc, dict):
+        raise TypeError(f"expected an AsyncAPI document (dict), got {type(doc).__name__}")
+    result: dict[str, Any] = _plain(_Canonicaliser(doc).run())
+    return result
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[Difference]:
+    """Compare two resolved AsyncAPI 3.0 documents through their canonical views.
+
+    Args:
+        old: side A (e.g. the spec file), a resolved tree as for
+            :func:`canonical_document`.
+        new: side B (e.g. the document emitted by the running app).
+
+    Returns:
+        One :class:`Difference` per change, at the deepest pointer where the
+        canonical views differ (a removed channel is a single ``removed`` at
+        ``/channels/<id>``), sorted by pointer segment by segment (numeric
+        segments numerically).  Set-valued lists (``required``, ``enum``,
+        tags, message keys, channel servers, security) are reported as one
+        ``changed`` of the whole list; other lists index by index.  An empty
+        list means the documents are equivalent.
+
+    Raises:
+        TypeError: if either argument is not a dict.
+    """
+    for doc in (old, new):
+        if not isinstance(doc, dict):
+            raise TypeError(f"expected an AsyncAPI document (dict), got {type(doc).__name__}")
+    side_a, side_b = _Canonicaliser(old), _Canonicaliser(new)
+    tree_a, tree_b = side_a.run(), side_b.run()
+    diffs: list[Difference] = []
+
+    def compare(a: Any, b: Any, pointer: str, oa: Origin | None, ob: Origin | None) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                child = f"{pointer}/{_escape(key)}"
+                ca = side_a.origin(a, key) or oa
+                cb = side_b.origin(b, key) or ob
+                if key not in b:
+                    diffs.append(Difference(child, "removed", old=_plain(a[key]), old_origin=ca))
+                elif key not in a:
+                    diffs.append(Difference(child, "added", new=_plain(b[key]), new_origin=cb))
+                else:
+                    compare(a[key], b[key], child, ca, cb)
+            return
+        if (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and not isinstance(a, _SetList)
+            and not isinstance(b, _SetList)
+        ):
+            for i in range(max(len(a), len(b))):
+                child = f"{pointer}/{i}"
+                ca = side_a.origin(a, i) or oa
+                cb = side_b.origin(b, i) or ob
+                if i >= len(b):
+                    diffs.append(Difference(child, "removed", old=_plain(a[i]), old_origin=ca))
+                elif i >= len(a):
+                    diffs.append(Difference(child, "added", new=_plain(b[i]), new_origin=cb))
+                else:
+                    compare(a[i], b[i], child, ca, cb)
+            return
+        if _json_key(a) != _json_key(b):
+            diffs.append(
+                Difference(pointer, "changed", _plain(a), _plain(b), old_origin=oa, new_origin=ob)
+            )
+
+    compare(tree_a, tree_b, "", None, None)
+    diffs.sort(key=lambda d: _pointer_key(d.pointer))
+    return diffs
+
+
+def _pointer_key(pointer: str) -> list[tuple[int, int, str]]:
+    return [(0, int(seg), "") if seg.isdigit() else (1, 0, seg) for seg in pointer.split("/")[1:]]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= _TRUNCATE else text[: _TRUNCATE - 3] + "..."
+
+
+def format_text(
+    diffs: Sequence[Difference],
+    *,
+    old_label: str,
+    new_label: str,
+    locate: Callable[[Difference], str | None] | None = None,
+) -> str:
+    """Render differences for humans (no trailing newline).
+
+    Output is ``"No differences between A and B."`` for an empty list, else the
+    header ``"A -> B: N differences"`` followed by one line per difference::
+
+          changed /operations/x/reply/messages: ["a"] -> ["b"]
+          added /channels/c: {"address": "c", ...}
+          removed /operations/o: {...}  (specs/x.yaml:12:5)
+
+    Values are ``json.dumps(sort_keys=True)`` text truncated to 120 characters
+    (ending in ``...``).  ``locate`` (default ``None``) is called with each
+    difference; a non-empty string it returns is appended as ``"  (<loc>)"``.
+    """
+    if not diffs:
+        return f"No differences between {old_label} and {new_label}."
+    lines = [f"{old_label} -> {new_label}: {len(diffs)} differences"]
+    for d in diffs:
+        if d.change == "changed":
+            body = f"{_short(d.old)} -> {_short(d.new)}"
+        elif d.change == "added":
+            body = _short(d.new)
+        else:
+            body = _short(d.old)
+        line = f"  {d.change} {d.pointer}: {body}"
+        if locate is not None:
+            where = locate(d)
+            if where:
+                line += f"  ({where})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def format_json(diffs: Sequence[Difference]) -> str:
+    """Render differences as a deterministic JSON list (no trailing newline).
+
+    Each element is ``{"change", "new", "old", "pointer"}`` (origins are not
+    serialised); keys sorted, ``indent=2``, non-ASCII kept as is.  An empty
+    list renders as ``"[]"``.
+    """
+    payload = [
+        {"pointer": d.pointer, "change": d.change, "old": d.old, "new": d.new} for d in diffs
+    ]
+    return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False)

@@ -1,0 +1,115 @@
+"""The internal model: one normalised, version-independent view of a spec.
+
+Produced by :mod:`.normalise` (every naming and convention decision is made there) and consumed
+by :mod:`.render`. All classes are frozen; metadata dicts are JSON-compatible trees that the
+generated contract carries so the app's emitted document equals the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ChannelModel", "LayerModel", "MessageModel", "OperationModel", "ServiceModel"]
+
+
+@dataclass(frozen=True)
+class LayerModel:
+    """A channel layer from root ``x-channel-layers`` (type memory | redis | redis-pubsub)."""
+
+    alias: str
+    type: Literal["memory", "redis", "redis-pubsub"]
+    prefix: str | None = None
+    expiry: float | None = None
+    capacity: int | None = None
+    group_expiry: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageModel:
+    """A message of a channel (or an internal event).
+
+    Attributes:
+        key: key under the channel's ``messages`` (events: the components key).
+        class_name: the generated pydantic model.
+        discriminator_value: the const of the channel's discriminator property, if any.
+        metadata: the message object without ``payload`` (for the emitted document).
+        pointer: JSON pointer of the message in the source document (for messages).
+    """
+
+    key: str
+    class_name: str
+    discriminator_value: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class OperationModel:
+    """An operation of a channel.
+
+    Attributes:
+        id: the operation id (key under ``operations``).
+        method: the consumer method name handling it (receive, or send with events).
+        action: ``"receive"`` (client -> server) or ``"send"`` (server -> client).
+        messages: keys of its messages in the channel.
+        reply: keys of its reply messages in the channel (receive operations).
+        events: class names of the events triggering it (``x-events``).
+        summary, description: documentation for stubs.
+    """
+
+    id: str
+    method: str
+    action: Literal["receive", "send"]
+    messages: tuple[str, ...]
+    reply: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelModel:
+    """A channel served as one WebSocket route by one consumer class."""
+
+    id: str
+    address: str
+    module: str
+    consumer_class: str
+    contract_class: str
+    parameters: tuple[str, ...]
+    layer: str | None
+    groups: tuple[str, ...]
+    discriminator: str | None
+    messages: tuple[MessageModel, ...]
+    operations: tuple[OperationModel, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+
+    def message(self, key: str) -> MessageModel:
+        """The channel message with ``key``; raises ``KeyError`` if there is none."""
+        for msg in self.messages:
+            if msg.key == key:
+                return msg
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class ServiceModel:
+    """The whole service: channels, events, layers, the model schema bundle and root metadata.
+
+    Attributes:
+        schemas: ``{class name: JSON Schema}`` handed to datamodel-code-generator; refs point at
+            ``#/components/schemas/<name>`` of the same bundle.
+        events: internal events (``x-events``) with their metadata.
+        metadata: the document skeleton without channels and operations.
+    """
+
+    title: str
+    source_name: str
+    channels: tuple[ChannelModel, ...]
+    events: tuple[MessageModel, ...]
+    layers: tuple[LayerModel, ...]
+    schemas: dict[str, Any]
+    metadata: dict[str, Any]

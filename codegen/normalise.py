@@ -1,0 +1,630 @@
+"""Normalise a loaded AsyncAPI 3.0 document into the internal :mod:`.model`.
+
+Every naming and convention decision lives here (see docs/spec-conventions.md):
+
+- each channel with an address is one WebSocket route served by one consumer class;
+- ``action: receive`` operations become ``@ws_handler`` methods, their ``reply`` the return type;
+- ``action: send`` operations with ``x-events`` become ``@event_handler`` methods; the others are
+  passthrough sends (pushes/broadcasts) declared on the contract;
+- ``x-channel-layer`` / ``x-groups`` on a channel and root ``x-channel-layers`` configure layers;
+- the discriminator of a channel is the property that has a ``const`` (or one-value ``enum``)
+  unique among its incoming messages (``action``, ``type``, ``event``, ``op`` are preferred).
+
+All problems are collected and returned together; nothing is raised for a bad document.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from .load import LoadedDocument
+from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
+from .naming import RESERVED_METHODS, pascal_case, snake_case, unique
+from .problems import Position, Problem, Severity
+
+__all__ = ["NORMALISE_CODES", "normalise"]
+
+NORMALISE_CODES: dict[str, str] = {
+    "N001": "AsyncAPI version not supported by the generator",
+    "N010": "channel without an address (not served)",
+    "N011": "address cannot be a WebSocket route",
+    "N020": "operation's channel is not one of the document's channels",
+    "N021": "operation message is not a message of its channel",
+    "N022": "reply on another channel is not supported (sent on the request's channel)",
+    "N030": "duplicate discriminator value among a channel's incoming messages",
+    "N031": "no discriminator: incoming messages are tried in declared order",
+    "N040": "unknown channel layer type",
+    "N041": "channel uses a channel layer that is not declared",
+    "N042": "group template uses a name that is not a path parameter",
+    "N050": "payload is not a JSON Schema: generated as Any",
+    "N051": "message has no payload: generated as an empty object",
+}
+
+PREFERRED_DISCRIMINATORS = ("action", "type", "event", "op", "kind", "method")
+LAYER_TYPES = ("memory", "redis", "redis-pubsub")
+JSON_SCHEMA_FORMATS = re.compile(
+    r"^(application/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema(\+json|\+yaml)?)(;version=.*)?)$"
+)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class _Normaliser:
+    def __init__(self, doc: LoadedDocument) -> None:
+        self.doc = doc
+        self.root: dict[str, Any] = doc.resolved
+        self.problems: list[Problem] = []
+        self.class_names: set[str] = set()
+        self.message_class: dict[int, str] = {}
+        self.schemas: dict[str, Any] = {}
+
+    # ---- problems -------------------------------------------------------------------------
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        pointer: str,
+        *,
+        warning: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        position: Position | None = self.doc.source.position_at(self.doc.raw, pointer)
+        severity = Severity.WARNING if warning else Severity.ERROR
+        self.problems.append(Problem(code, message, severity, pointer, position, hint))
+
+    # ---- entry ----------------------------------------------------------------------------
+
+    def run(self) -> ServiceModel | None:
+        version = str(self.doc.version or "")
+        if not version.startswith("3."):
+            self.problem(
+                "N001",
+                f"AsyncAPI {version or '?'} is not supported by the generator yet",
+                "/asyncapi",
+                hint="convert the document to AsyncAPI 3.0",
+            )
+            return None
+        layers = self.layers()
+        components = self.root.get("components") or {}
+        self.component_messages = {
+            id(m): k for k, m in (components.get("messages") or {}).items() if isinstance(m, dict)
+        }
+        self.bundle_component_schemas()
+        events = self.events()
+        channels = self.channels({layer.alias for layer in layers})
+        info = self.root.get("info") or {}
+        return ServiceModel(
+            title=str(info.get("title") or "AsyncAPI service"),
+            source_name=self.doc.path.name,
+            channels=tuple(channels),
+            events=tuple(events),
+            layers=tuple(layers),
+            schemas=self.schemas,
+            metadata=self.root_metadata(),
+        )
+
+    # ---- layers ---------------------------------------------------------------------------
+
+    def layers(self) -> list[LayerModel]:
+        declared = self.root.get("x-channel-layers") or {}
+        out: list[LayerModel] = []
+        if not isinstance(declared, dict):
+            return out
+        for alias, cfg in declared.items():
+            cfg = cfg if isinstance(cfg, dict) else {}
+            kind = cfg.get("type", "memory")
+            if kind not in LAYER_TYPES:
+                self.problem(
+                    "N040",
+                    f"channel layer {alias!r} has type {kind!r}",
+                    f"/x-channel-layers/{_escape(alias)}/type",
+                    hint="use one of: " + ", ".join(LAYER_TYPES),
+                )
+                continue
+            out.append(
+                LayerModel(
+                    alias=str(alias),
+                    type=kind,
+                    prefix=_opt_str(cfg.get("prefix")),
+                    expiry=_opt_num(cfg.get("expiry")),
+                    capacity=_opt_int(cfg.get("capacity")),
+                    group_expiry=_opt_int(cfg.get("group_expiry")),
+                )
+            )
+        return out
+
+    # ---- schemas and message classes ------------------------------------------------------
+
+    def raw_at(self, pointer: str) -> Any:
+        node: Any = self.doc.raw
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and "$ref" in node and token not in node:
+                return None
+            if isinstance(node, dict):
+                node = node.get(token)
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return None
+        return node
+
+    def bundle_component_schemas(self) -> None:
+        raw = ((self.doc.raw.get("components") or {}).get("schemas")) or {}
+        resolved = ((self.root.get("components") or {}).get("schemas")) or {}
+        for name, schema in raw.items():
+            self.class_names.add(str(name))
+            self.schemas[str(name)] = _bundle(schema, resolved.get(name))
+
+    def message_class_name(self, message: dict[str, Any], fallback: str, suffix: str) -> str:
+        known = self.message_class.get(id(message))
+        if known is not None:
+            return known
+        key = self.component_messages.get(id(message))
+        base = pascal_case(key if key is not None else fallback) + suffix
+        name = unique(base, self.class_names)
+        self.message_class[id(message)] = name
+        return name
+
+    def add_message_schema(
+        self, message: dict[str, Any], class_name: str, raw_pointer: str, discriminator: str | None
+    ) -> None:
+        if class_name in self.schemas:
+            return
+        payload = message.get("payload")
+        raw_msg = self.raw_at(raw_pointer)
+        raw_payload = raw_msg.get("payload") if isinstance(raw_msg, dict) else None
+        if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
+            fmt = str(payload.get("schemaFormat"))
+            if not JSON_SCHEMA_FORMATS.match(fmt):
+                self.problem(
+                    "N050",
+                    f"message payload uses schemaFormat {fmt!r}",
+                    raw_pointer + "/payload",
+                    warning=True,
+                )
+                self.schemas[class_name] = {}
+                return
+            payload = payload.get("schema")
+            raw_payload = raw_payload.get("schema") if isinstance(raw_payload, dict) else None
+        if payload is None:
+            self.problem("N051", "message has no payload", raw_pointer, warning=True)
+            self.schemas[class_name] = {"type": "object"}
+            return
+        schema = _bundle(raw_payload, payload)
+        if isinstance(schema, dict) and set(schema) == {"$ref"}:
+            name = str(schema["$ref"]).rsplit("/", 1)[-1]
+            target = self.schemas.get(name)
+            schema = copy.deepcopy(target) if isinstance(target, dict) else {"allOf": [schema]}
+        if isinstance(schema, dict) and discriminator:
+            props = schema.get("properties")
+            if isinstance(props, dict) and discriminator in props:
+                required = list(schema.get("required") or [])
+                if discriminator not in required:
+                    schema["required"] = [*required, discriminator]
+                prop = props[discriminator]
+                if isinstance(prop, dict) and "const" in prop and "type" not in prop:
+                    prop["type"] = _json_type(prop["const"])
+        self.schemas[class_name] = schema
+
+    # ---- events ---------------------------------------------------------------------------
+
+    def events(self) -> list[MessageModel]:
+        out: list[MessageModel] = []
+        seen: set[int] = set()
+        for op_id, op in (self.root.get("operations") or {}).items():
+            for i, event in enumerate((op or {}).get("x-events") or []):
+                if not isinstance(event, dict) or id(event) in seen:
+                    continue
+                seen.add(id(event))
+                key = self.component_messages.get(id(event)) or f"{op_id}_event_{i}"
+                name = self.message_class_name(event, key, "Event")
+                pointer = (
+                    f"/components/messages/{_escape(key)}"
+                    if id(event) in self.component_messages
+                    else f"/operations/{_escape(op_id)}/x-events/{i}"
+                )
+                self.add_message_schema(event, name, pointer, "action")
+                value = _const(event.get("payload"), "action")
+                out.append(MessageModel(key, name, value, _metadata(event), pointer))
+        return out
+
+    # ---- channels -------------------------------------------------------------------------
+
+    def channels(self, layer_aliases: set[str]) -> list[ChannelModel]:
+        ops_by_channel: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        channels = self.root.get("channels") or {}
+        ids = {id(c): cid for cid, c in channels.items() if isinstance(c, dict)}
+        for op_id, op in (self.root.get("operations") or {}).items():
+            if not isinstance(op, dict):
+                continue
+            ch = op.get("channel")
+            if not isinstance(ch, dict) or id(ch) not in ids:
+                self.problem(
+                    "N020",
+                    f"operation {op_id!r} refers to no channel of this document",
+                    f"/operations/{_escape(op_id)}/channel",
+                )
+                continue
+            ops_by_channel.setdefault(id(ch), []).append((str(op_id), op))
+        modules: set[str] = set()
+        classes: set[str] = set(self.class_names)
+        out: list[ChannelModel] = []
+        for cid, ch in channels.items():
+            if not isinstance(ch, dict):
+                continue
+            model = self.channel(
+                str(cid), ch, ops_by_channel.get(id(ch), []), layer_aliases, modules, classes
+            )
+            if model is not None:
+                out.append(model)
+        return out
+
+    def channel(
+        self,
+        cid: str,
+        ch: dict[str, Any],
+        ops: list[tuple[str, dict[str, Any]]],
+        layer_aliases: set[str],
+        modules: set[str],
+        classes: set[str],
+    ) -> ChannelModel | None:
+        pointer = f"/channels/{_escape(cid)}"
+        address = ch.get("address")
+        if not isinstance(address, str) or not address:
+            self.problem(
+                "N010",
+                f"channel {cid!r} has no address; it is not served",
+                pointer,
+                warning=True,
+            )
+            return None
+        route = address if address.startswith("/") else "/" + address
+        if any(c in route for c in "?#") or not _valid_template(route):
+            self.problem(
+                "N011", f"address {address!r} cannot be a route path", pointer + "/address"
+            )
+            return None
+        params = tuple(_template_fields(route))
+        layer = ch.get("x-channel-layer")
+        if layer is not None and str(layer) not in layer_aliases:
+            self.problem(
+                "N041",
+                f"channel {cid!r} uses channel layer {layer!r}, which x-channel-layers does not "
+                "declare",
+                pointer + "/x-channel-layer",
+                hint="declare it under the root x-channel-layers",
+            )
+        groups = tuple(str(g) for g in (ch.get("x-groups") or []))
+        for i, group in enumerate(groups):
+            unknown = [f for f in _template_fields(group) if f not in params]
+            if unknown or not _valid_template(group):
+                self.problem(
+                    "N042",
+                    f"group {group!r} uses {unknown} which are not parameters of {address!r}",
+                    f"{pointer}/x-groups/{i}",
+                )
+        channel_messages: dict[str, dict[str, Any]] = {
+            str(k): m for k, m in (ch.get("messages") or {}).items() if isinstance(m, dict)
+        }
+        key_of = {id(m): k for k, m in channel_messages.items()}
+        incoming = self.incoming(ops, channel_messages, key_of)
+        discriminator = self.discriminator(cid, incoming, channel_messages)
+        messages = []
+        for key, msg in channel_messages.items():
+            name = self.message_class_name(msg, f"{cid}_{key}", "Message")
+            msg_pointer = f"{pointer}/messages/{_escape(key)}"
+            self.add_message_schema(msg, name, msg_pointer, discriminator)
+            value = _const(msg.get("payload"), discriminator) if discriminator else None
+            messages.append(MessageModel(key, name, value, _metadata(msg), msg_pointer))
+        operations = self.operations(cid, ops, channel_messages, key_of)
+        module = unique(snake_case(cid), modules)
+        base = pascal_case(cid)
+        description = ch.get("description")
+        return ChannelModel(
+            id=cid,
+            address=route,
+            module=module,
+            consumer_class=unique(base + "Consumer", classes),
+            contract_class=unique(base + "Channel", classes),
+            parameters=params,
+            layer=str(layer) if layer is not None else None,
+            groups=groups,
+            discriminator=discriminator,
+            messages=tuple(messages),
+            operations=tuple(operations),
+            metadata=_plain(
+                {
+                    k: v
+                    for k, v in ch.items()
+                    if k not in ("address", "messages", "x-channel-layer", "x-groups")
+                }
+            ),
+            description=description if isinstance(description, str) else None,
+        )
+
+    def incoming(
+        self,
+        ops: list[tuple[str, dict[str, Any]]],
+        channel_messages: dict[str, dict[str, Any]],
+        key_of: dict[int, str],
+    ) -> list[str]:
+        keys: list[str] = []
+        for _, op in ops:
+            if op.get("action") != "receive":
+                continue
+            for key in self.op_message_keys(op, channel_messages, key_of):
+                if key not in keys:
+                    keys.append(key)
+        return keys
+
+    @staticmethod
+    def op_message_keys(
+        op: dict[str, Any], channel_messages: dict[str, dict[str, Any]], key_of: dict[int, str]
+    ) -> list[str]:
+        if "messages" not in op:
+            return list(channel_messages)
+        return [key_of[id(m)] for m in op.get("messages") or [] if id(m) in key_of]
+
+    def discriminator(
+        self, cid: str, incoming: list[str], channel_messages: dict[str, dict[str, Any]]
+    ) -> str | None:
+        payloads = [channel_messages[k].get("payload") for k in incoming]
+        explicit = {
+            p.get("discriminator")
+            for p in payloads
+            if isinstance(p, dict) and isinstance(p.get("discriminator"), str)
+        }
+        candidates: list[str] = []
+        if payloads:
+            common = None
+            for payload in payloads:
+                props = payload.get("properties") if isinstance(payload, dict) else None
+                names = {n for n, s in (props or {}).items() if _const(payload, n) is not None}
+                common = names if common is None else common & names
+            candidates = sorted(
+                common or (),
+                key=lambda n: (
+                    PREFERRED_DISCRIMINATORS.index(n) if n in PREFERRED_DISCRIMINATORS else 99,
+                    n,
+                ),
+            )
+        chosen = next(iter(sorted(explicit)), None) if len(explicit) == 1 else None
+        if chosen is None and candidates:
+            chosen = candidates[0]
+        if chosen is None:
+            if len(incoming) > 1:
+                self.problem(
+                    "N031",
+                    f"channel {cid!r}: its {len(incoming)} incoming messages share no property "
+                    "with a distinct const; frames are tried in declared order",
+                    f"/channels/{_escape(cid)}/messages",
+                    warning=True,
+                    hint="give each message a property such as 'type' with a const value",
+                )
+            # Outgoing passthrough routing still benefits from the envelope convention.
+            return (
+                "action"
+                if all(
+                    _const(m.get("payload"), "action") is not None
+                    for m in channel_messages.values()
+                )
+                and channel_messages
+                else None
+            )
+        seen: dict[Any, str] = {}
+        for key in incoming:
+            value = _const(channel_messages[key].get("payload"), chosen)
+            if value in seen:
+                self.problem(
+                    "N030",
+                    f"channel {cid!r}: messages {seen[value]!r} and {key!r} both have "
+                    f"{chosen}={value!r}",
+                    f"/channels/{_escape(cid)}/messages/{_escape(key)}",
+                )
+            seen[value] = key
+        return chosen
+
+    def operations(
+        self,
+        cid: str,
+        ops: list[tuple[str, dict[str, Any]]],
+        channel_messages: dict[str, dict[str, Any]],
+        key_of: dict[int, str],
+    ) -> list[OperationModel]:
+        methods: set[str] = set()
+        out: list[OperationModel] = []
+        for op_id, op in ops:
+            pointer = f"/operations/{_escape(op_id)}"
+            action = op.get("action")
+            if action not in ("receive", "send"):
+                continue
+            for i, m in enumerate(op.get("messages") or []):
+                if id(m) not in key_of:
+                    self.problem(
+                        "N021",
+                        f"operation {op_id!r}: message {i} is not a message of channel {cid!r}",
+                        f"{pointer}/messages/{i}",
+                        hint=f"refer to it as '#/channels/{cid}/messages/<key>'",
+                    )
+            keys = tuple(self.op_message_keys(op, channel_messages, key_of))
+            reply_keys: tuple[str, ...] = ()
+            reply = op.get("reply")
+            if isinstance(reply, dict):
+                reply_channel = reply.get("channel")
+                if isinstance(reply_channel, dict) and reply_channel is not op.get("channel"):
+                    self.problem(
+                        "N022",
+                        f"operation {op_id!r}: its reply is on another channel",
+                        f"{pointer}/reply/channel",
+                        warning=True,
+                    )
+                reply_keys = tuple(
+                    key_of[id(m)] for m in reply.get("messages") or [] if id(m) in key_of
+                )
+            events = tuple(
+                self.message_class.get(id(e), "")
+                for e in op.get("x-events") or []
+                if isinstance(e, dict)
+            )
+            handled = action == "receive" or bool(events)
+            method = ""
+            if handled:
+                name = snake_case(op_id)
+                prefix = snake_case(cid) + "_"
+                if name.startswith(prefix) and len(name) > len(prefix):
+                    name = name[len(prefix) :]
+                if name in RESERVED_METHODS or name.startswith("websocket_"):
+                    name = "on_" + name
+                method = unique(name, methods)
+            summary, description = op.get("summary"), op.get("description")
+            out.append(
+                OperationModel(
+                    id=op_id,
+                    method=method,
+                    action=action,
+                    messages=keys,
+                    reply=reply_keys,
+                    events=events,
+                    summary=summary if isinstance(summary, str) else None,
+                    description=description if isinstance(description, str) else None,
+                    metadata=_plain(
+                        {
+                            k: v
+                            for k, v in op.items()
+                            if k not in ("action", "channel", "messages", "reply", "x-events")
+                        }
+                    ),
+                )
+            )
+        return out
+
+    # ---- root metadata --------------------------------------------------------------------
+
+    def root_metadata(self) -> dict[str, Any]:
+        meta = {
+            k: v
+            for k, v in self.root.items()
+            if k not in ("asyncapi", "channels", "operations", "components", "x-channel-layers")
+        }
+        components = self.root.get("components") or {}
+        kept = {k: components[k] for k in ("securitySchemes",) if k in components}
+        if kept:
+            meta["components"] = kept
+        return _plain(meta)
+
+
+def normalise(doc: LoadedDocument) -> tuple[ServiceModel | None, list[Problem]]:
+    """Turn a loaded document into the internal model.
+
+    Args:
+        doc: the loaded document (refs resolved with identity sharing, see :mod:`.load`).
+
+    Returns:
+        ``(model, problems)``: ``model`` is ``None`` when the document cannot be generated at
+        all (unsupported version); problems (errors and warnings, codes in
+        :data:`NORMALISE_CODES`) are all those found, located by JSON pointer and file:line:col.
+    """
+    normaliser = _Normaliser(doc)
+    model = normaliser.run()
+    return model, normaliser.problems
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _template_fields(template: str) -> list[str]:
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    except ValueError:
+        return []
+
+
+def _valid_template(template: str) -> bool:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError:
+        return False
+    return all(f.isidentifier() for f in fields)
+
+
+def _const(schema: Any, prop: str | None) -> Any:
+    if not prop or not isinstance(schema, dict):
+        return None
+    target = (schema.get("properties") or {}).get(prop)
+    if not isinstance(target, dict):
+        return None
+    if "const" in target:
+        return target["const"]
+    enum = target.get("enum")
+    if isinstance(enum, list) and len(enum) == 1:
+        return enum[0]
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
+    return _plain({k: v for k, v in message.items() if k not in ("payload", "traits")})
+
+
+def _plain(value: Any, _stack: tuple[int, ...] = ()) -> Any:
+    """A JSON-compatible deep copy; a cycle is cut with ``{"$ref": "#"}``."""
+    if isinstance(value, dict):
+        if id(value) in _stack:
+            return {"$ref": "#"}
+        stack = (*_stack, id(value))
+        return {str(k): _plain(v, stack) for k, v in value.items()}
+    if isinstance(value, list):
+        if id(value) in _stack:
+            return []
+        stack = (*_stack, id(value))
+        return [_plain(v, stack) for v in value]
+    return value
+
+
+def _bundle(raw: Any, resolved: Any) -> Any:
+    """Schema for the model bundle: local component refs kept, every other ref inlined."""
+    if isinstance(raw, dict):
+        ref = raw.get("$ref")
+        if isinstance(ref, str):
+            if ref.startswith("#/components/schemas/") and "/" not in ref[21:]:
+                return {"$ref": ref}
+            return _plain(resolved)
+        res = resolved if isinstance(resolved, dict) else {}
+        return {str(k): _bundle(v, res.get(k)) for k, v in raw.items()}
+    if isinstance(raw, list):
+        res_list = resolved if isinstance(resolved, list) else []
+        return [_bundle(v, res_list[i] if i < len(res_list) else None) for i, v in enumerate(raw)]
+    if raw is None and resolved is not None:
+        return _plain(resolved)
+    return raw
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,255 @@
+"""Render the internal model into files, in memory.
+
+The only caller of datamodel-code-generator and of the jinja2 templates in ``templates/``.
+Returns :class:`RenderedFile` values; :mod:`.write` decides what reaches the disk.
+"""
+
+from __future__ import annotations
+
+import keyword
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+from .model import ChannelModel, ServiceModel
+from .naming import RESERVED_METHODS
+from .pyliteral import py_comment, py_docstring, py_literal
+
+__all__ = ["RenderedFile", "render_service"]
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One file of the output tree.
+
+    Attributes:
+        path: POSIX path relative to the output directory.
+        content: the full text.
+        owned: ``True`` for files chanspec rewrites on every run (``generated/``); ``False`` for
+            scaffolds written once and then owned by the user.
+    """
+
+    path: str
+    content: str
+    owned: bool
+
+
+def _environment() -> jinja2.Environment:
+    root = resources.files("chanspec") / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["py"] = py_literal
+    env.filters["doc"] = py_docstring
+    env.filters["comment"] = py_comment
+    return env
+
+
+def render_models(service: ServiceModel, header: str) -> str:
+    """``generated/messages.py``: pydantic v2 models of every payload schema and message.
+
+    Built by datamodel-code-generator from an OpenAPI ``components.schemas`` bundle so class
+    names are ours (message and component names), with our :class:`Message` base class.
+    """
+    bundle = {
+        "openapi": "3.0.3",
+        "info": {"title": "messages", "version": "0"},
+        "paths": {},
+        "components": {"schemas": service.schemas},
+    }
+    code = generate(
+        bundle,
+        input_file_type=InputFileType.OpenAPI,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        target_python_version=PythonVersion.PY_311,
+        base_class="chanspec.runtime.Message",
+        custom_file_header=header.rstrip("\n"),
+        disable_timestamp=True,
+        enable_version_header=False,
+        use_one_literal_as_default=True,
+        use_standard_collections=True,
+        use_union_operator=True,
+        use_annotated=True,
+        field_constraints=True,
+        use_schema_description=True,
+        use_field_description=False,
+        keep_model_order=True,
+        collapse_root_models=True,
+        formatters=[],
+    )
+    if not isinstance(code, str):
+        raise TypeError("datamodel-code-generator returned no single module")
+    names = sorted(_class_names(code))
+    return code.rstrip("\n") + "\n\n__all__ = " + py_literal(names) + "\n"
+
+
+def _class_names(code: str) -> list[str]:
+    out = []
+    for line in code.splitlines():
+        if line.startswith("class "):
+            out.append(line[6:].split("(", 1)[0].split(":", 1)[0].strip())
+    return out
+
+
+def render_service(service: ServiceModel, package: str) -> list[RenderedFile]:
+    """Render every file of the app package.
+
+    Args:
+        service: the normalised spec.
+        package: import name hint for docs in scaffolds (e.g. ``app``); code uses relative
+            imports so the output can live in any package.
+
+    Returns:
+        Files in a fixed order, formatted with ruff; deterministic for the same model.
+    """
+    env = _environment()
+    ctx: dict[str, Any] = {"service": service, "package": package, **contract_context(service)}
+    header = env.get_template("header.jinja").render(ctx)
+    files: list[RenderedFile] = [
+        RenderedFile("generated/__init__.py", header, True),
+        RenderedFile("generated/messages.py", render_models(service, header), True),
+    ]
+    for name in ("channels", "layers", "document", "routing"):
+        text = env.get_template(f"{name}.py.jinja").render(ctx, header=header)
+        files.append(RenderedFile(f"generated/{name}.py", text, True))
+    files.append(
+        RenderedFile("__init__.py", env.get_template("package_init.py.jinja").render(ctx), False)
+    )
+    files.append(RenderedFile("main.py", env.get_template("main.py.jinja").render(ctx), False))
+    files.append(
+        RenderedFile(
+            "consumers/__init__.py", env.get_template("consumers_init.py.jinja").render(ctx), False
+        )
+    )
+    for channel in service.channels:
+        files.append(render_consumer(env, service, channel, package))
+    return [RenderedFile(f.path, format_python(f.content), f.owned) for f in files]
+
+
+def contract_context(service: ServiceModel) -> dict[str, Any]:
+    """Template context of ``generated/channels.py``: unions, metadata, parameter properties."""
+    incoming: dict[str, list[str]] = {}
+    outgoing: dict[str, list[str]] = {}
+    metadata: dict[str, Any] = {}
+    properties: dict[str, list[dict[str, Any]]] = {}
+    imports: set[str] = set()
+    events = {e.class_name: e for e in service.events}
+    for ch in service.channels:
+        ins: list[str] = []
+        outs: list[str] = []
+        used_events: dict[str, Any] = {}
+        for op in ch.operations:
+            names = [ch.message(k).class_name for k in op.messages]
+            target = ins if op.action == "receive" else outs
+            target.extend(n for n in names if n not in target)
+            outs.extend(n for n in (ch.message(k).class_name for k in op.reply) if n not in outs)
+            for event in op.events:
+                if event in events:
+                    used_events[event] = events[event].metadata
+        incoming[ch.id], outgoing[ch.id] = ins, outs
+        imports.update(ins, outs, (m.class_name for m in ch.messages))
+        meta: dict[str, Any] = {
+            "channel": ch.metadata,
+            "messages": {m.key: m.metadata for m in ch.messages},
+            "operations": {op.id: op.metadata for op in ch.operations},
+        }
+        if used_events:
+            meta["events"] = used_events
+        metadata[ch.id] = meta
+        params = (ch.metadata.get("parameters") or {}) if isinstance(ch.metadata, dict) else {}
+        properties[ch.id] = [
+            {
+                "name": p,
+                "description": (params.get(p) or {}).get("description")
+                if isinstance(params.get(p), dict)
+                else None,
+            }
+            for p in ch.parameters
+            if p.isidentifier() and not keyword.iskeyword(p) and p not in RESERVED_METHODS
+        ]
+    return {
+        "imports": sorted(imports),
+        "incoming_of": incoming,
+        "outgoing_of": outgoing,
+        "metadata_of": metadata,
+        "properties_of": properties,
+    }
+
+
+def consumer_context(service: ServiceModel, channel: ChannelModel) -> dict[str, Any]:
+    """Template context of one consumer scaffold: handlers with their typed signatures."""
+    events = {e.class_name for e in service.events}
+    handlers = []
+    imports: set[str] = set()
+    for op in channel.operations:
+        if not op.method:
+            continue
+        if op.action == "receive":
+            param = channel.message(op.messages[0]).class_name if op.messages else "Message"
+            outputs = [channel.message(k).class_name for k in op.reply]
+            kind = "ws_handler"
+        else:
+            param = op.events[0] if op.events else "Message"
+            outputs = [channel.message(k).class_name for k in op.messages]
+            kind = "event_handler"
+        imports.add(param)
+        imports.update(outputs)
+        handlers.append(
+            {
+                "op": op,
+                "kind": kind,
+                "param": param,
+                "param_name": "event" if param in events else "message",
+                "returns": " | ".join(outputs) if outputs else "None",
+            }
+        )
+    return {
+        "service": service,
+        "channel": channel,
+        "handlers": handlers,
+        "message_imports": sorted(imports - {"Message"}),
+        "decorators": sorted({h["kind"] for h in handlers}),
+    }
+
+
+def render_consumer(
+    env: jinja2.Environment, service: ServiceModel, channel: ChannelModel, package: str
+) -> RenderedFile:
+    """``consumers/<channel>.py``: the user's consumer scaffold with one stub per operation."""
+    ctx = consumer_context(service, channel)
+    text = env.get_template("consumer.py.jinja").render(ctx, package=package)
+    return RenderedFile(f"consumers/{channel.module}.py", text, False)
+
+
+def format_python(source: str) -> str:
+    """Format with ruff (import sorting, then ``ruff format``), as one deterministic pass.
+
+    Raises:
+        RuntimeError: ruff rejected the source (a generator bug: the output is not Python).
+    """
+    ruff = [sys.executable, "-m", "ruff"]
+    cfg = ["--isolated", "--line-length", "100", "--target-version", "py311"]
+    fixed = subprocess.run(
+        [*ruff, "check", *cfg, "--select", "I,F401,UP", "--fix", "--exit-zero", "-q",
+         "--stdin-filename", "generated.py", "-"],
+        input=source, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if fixed.returncode != 0:
+        raise RuntimeError(f"ruff check failed on generated code: {fixed.stderr}")
+    formatted = subprocess.run(
+        [*ruff, "format", *cfg, "--stdin-filename", "generated.py", "-"],
+        input=fixed.stdout, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if formatted.returncode != 0:
+        raise RuntimeError(f"ruff format failed on generated code: {formatted.stderr}")
+    return formatted.stdout

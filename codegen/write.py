@@ -1,0 +1,90 @@
+"""The only code that touches the output directory.
+
+Owned files (``generated/``) are replaced when their content changed; scaffolds (consumers,
+``main.py``, package ``__init__``) are created when missing and otherwise never rewritten.
+Each file is written atomically (temporary file + rename) so an interrupted run leaves either
+the old or the new content, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .render import RenderedFile
+
+__all__ = ["TreeReport", "check_tree", "write_tree"]
+
+
+@dataclass
+class TreeReport:
+    """What a write (or a check) did or would do, as POSIX paths relative to the output dir.
+
+    Attributes:
+        written: owned files replaced or created.
+        unchanged: owned files already up to date.
+        created: scaffolds created because they were missing.
+        kept: existing scaffolds left as the user has them.
+    """
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was (or would be) written."""
+        return bool(self.written or self.created)
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tree(out_dir: Path, files: list[RenderedFile], *, dry_run: bool = False) -> TreeReport:
+    """Write ``files`` under ``out_dir`` following the ownership rules.
+
+    Args:
+        out_dir: the app package directory (created if missing).
+        files: rendered files.
+        dry_run: compute the report without touching the disk.
+
+    Returns:
+        The :class:`TreeReport`.
+
+    Raises:
+        OSError: the directory or a file cannot be written.
+    """
+    report = TreeReport()
+    for f in files:
+        target = out_dir / f.path
+        exists = target.exists()
+        if f.owned:
+            if exists and target.read_text(encoding="utf-8") == f.content:
+                report.unchanged.append(f.path)
+                continue
+            report.written.append(f.path)
+        elif exists:
+            report.kept.append(f.path)
+            continue
+        else:
+            report.created.append(f.path)
+        if not dry_run:
+            _atomic_write(target, f.content)
+    return report
+
+
+def check_tree(out_dir: Path, files: list[RenderedFile]) -> TreeReport:
+    """Like :func:`write_tree` with ``dry_run=True``: which files are stale or missing."""
+    return write_tree(out_dir, files, dry_run=True)
