@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from chanspec.runtime.asyncapi import dump_json, dump_yaml
 
-from ..runtime.asyncapi import dump_json, dump_yaml
 from .diff import Difference, diff_documents, format_json, format_text
 from .load import LoadedDocument
 from .pipeline import analyse, generate

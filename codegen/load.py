@@ -280,18 +280,38 @@ class _Session:
         self.problems.extend(found)
 
     def resolve(self, ref: dict[str, Any]) -> Any:
-        """Target object of a ``{"$ref": ...}`` dict, or a :class:`_Fail` (memoised)."""
+        """Target object of a ``{"$ref": ...}`` dict, or a :class:`_Fail` (memoised).
+
+        A chain of refs (a ref whose target is a ref) is followed iteratively; only its
+        last link reports a failure, the others get a quiet copy.
+        """
         if id(ref) in self.memo:
             return self.memo[id(ref)]
         if id(ref) in self.active:
             return _CYCLE
-        self.active.add(id(ref))
+        chain: list[dict[str, Any]] = []
+        node, inherited = ref, False
         try:
-            out = self.lookup(ref["$ref"], self.owner[id(ref)])
+            while True:
+                chain.append(node)
+                self.active.add(id(node))
+                out = self.lookup(node["$ref"], self.owner[id(node)])
+                if not _is_ref(out):
+                    break
+                if id(out) in self.memo:
+                    out, inherited = self.memo[id(out)], True
+                    break
+                if id(out) in self.active:
+                    out = _Fail(_CYCLE.code, _CYCLE.message)
+                    break
+                node = out
         finally:
-            self.active.discard(id(ref))
-        self.memo[id(ref)] = out
-        return out
+            for link in chain:
+                self.active.discard(id(link))
+        for i, link in enumerate(chain):
+            quiet = isinstance(out, _Fail) and (inherited or i < len(chain) - 1)
+            self.memo[id(link)] = _Fail(out.code, out.message, report=False) if quiet else out
+        return self.memo[id(ref)]
 
     def deref(self, node: Any) -> Any:
         if not _is_ref(node):
@@ -338,7 +358,7 @@ class _Session:
                 node = node[int(token)]
             else:
                 return _Miss(i)
-        return self.deref(node)
+        return node
 
     def missing(self, doc: _Doc, ref: str, tokens: list[str], miss: _Miss) -> _Fail:
         uri = ref.partition("#")[0]

@@ -143,17 +143,30 @@ class _Normaliser:
     # ---- schemas and message classes ------------------------------------------------------
 
     def raw_at(self, pointer: str) -> Any:
+        """The raw (unresolved) node at ``pointer``, following local ``#/...`` refs on the way."""
         node: Any = self.doc.raw
         for token in pointer.split("/")[1:]:
+            node = self.follow_local(node)
             token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and "$ref" in node and token not in node:
-                return None
             if isinstance(node, dict):
                 node = node.get(token)
             elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
                 node = node[int(token)]
             else:
                 return None
+        return self.follow_local(node)
+
+    def follow_local(self, node: Any, depth: int = 0) -> Any:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#/") or depth > 32:
+            return node
+        return self.follow_local(self.raw_at_plain(ref[1:]), depth + 1)
+
+    def raw_at_plain(self, pointer: str) -> Any:
+        node: Any = self.doc.raw
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            node = node.get(token) if isinstance(node, dict) else None
         return node
 
     def bundle_component_schemas(self) -> None:
@@ -340,7 +353,7 @@ class _Normaliser:
             discriminator=discriminator,
             messages=tuple(messages),
             operations=tuple(operations),
-            metadata=_plain(
+            metadata=_plain_dict(
                 {
                     k: v
                     for k, v in ch.items()
@@ -377,8 +390,8 @@ class _Normaliser:
         self, cid: str, incoming: list[str], channel_messages: dict[str, dict[str, Any]]
     ) -> str | None:
         payloads = [channel_messages[k].get("payload") for k in incoming]
-        explicit = {
-            p.get("discriminator")
+        explicit: set[str] = {
+            str(p.get("discriminator"))
             for p in payloads
             if isinstance(p, dict) and isinstance(p.get("discriminator"), str)
         }
@@ -396,7 +409,7 @@ class _Normaliser:
                     n,
                 ),
             )
-        chosen = next(iter(sorted(explicit)), None) if len(explicit) == 1 else None
+        chosen: str | None = next(iter(explicit)) if len(explicit) == 1 else None
         if chosen is None and candidates:
             chosen = candidates[0]
         if chosen is None:
@@ -495,7 +508,7 @@ class _Normaliser:
                     events=events,
                     summary=summary if isinstance(summary, str) else None,
                     description=description if isinstance(description, str) else None,
-                    metadata=_plain(
+                    metadata=_plain_dict(
                         {
                             k: v
                             for k, v in op.items()
@@ -518,7 +531,7 @@ class _Normaliser:
         kept = {k: components[k] for k in ("securitySchemes",) if k in components}
         if kept:
             meta["components"] = kept
-        return _plain(meta)
+        return _plain_dict(meta)
 
 
 def normalise(doc: LoadedDocument) -> tuple[ServiceModel | None, list[Problem]]:
@@ -582,7 +595,13 @@ def _json_type(value: Any) -> str:
 
 
 def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
-    return _plain({k: v for k, v in message.items() if k not in ("payload", "traits")})
+    return _plain_dict({k: v for k, v in message.items() if k not in ("payload", "traits")})
+
+
+def _plain_dict(value: dict[str, Any]) -> dict[str, Any]:
+    plain = _plain(value)
+    assert isinstance(plain, dict)
+    return plain
 
 
 def _plain(value: Any, _stack: tuple[int, ...] = ()) -> Any:

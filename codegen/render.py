@@ -14,7 +14,9 @@ from importlib import resources
 from typing import Any
 
 import jinja2
-from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+from datamodel_code_generator import generate
+from datamodel_code_generator.enums import DataModelType, InputFileType
+from datamodel_code_generator.format import PythonVersion
 
 from .model import ChannelModel, ServiceModel
 from .naming import RESERVED_METHODS
@@ -85,6 +87,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         use_field_description=False,
         keep_model_order=True,
         collapse_root_models=True,
+        use_specialized_enum=False,
         formatters=[],
     )
     if not isinstance(code, str):
@@ -177,7 +180,17 @@ def contract_context(service: ServiceModel) -> dict[str, Any]:
             for p in ch.parameters
             if p.isidentifier() and not keyword.iskeyword(p) and p not in RESERVED_METHODS
         ]
+    exports = sorted(
+        name
+        for ch in service.channels
+        for name in (
+            ch.contract_class,
+            ch.contract_class + "Incoming",
+            ch.contract_class + "Outgoing",
+        )
+    )
     return {
+        "exports": exports,
         "imports": sorted(imports),
         "incoming_of": incoming,
         "outgoing_of": outgoing,
@@ -238,7 +251,7 @@ def format_python(source: str) -> str:
         RuntimeError: ruff rejected the source (a generator bug: the output is not Python).
     """
     ruff = [sys.executable, "-m", "ruff"]
-    cfg = ["--isolated", "--line-length", "100", "--target-version", "py311"]
+    cfg = ["--isolated", "--target-version", "py311"]
     fixed = subprocess.run(
         [*ruff, "check", *cfg, "--select", "I,F401,UP", "--fix", "--exit-zero", "-q",
          "--stdin-filename", "generated.py", "-"],

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..runtime.app import document_of
-from ..runtime.asyncapi import build_document, dump_json
+from chanspec.runtime.app import document_of
+from chanspec.runtime.asyncapi import build_document, dump_json
+
 from .load import LoadedDocument, load_document, load_text
 
 __all__ = ["AppLoadError", "app_document", "is_app_reference", "load_side"]

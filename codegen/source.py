@@ -26,7 +26,10 @@ from yaml.scanner import Scanner
 
 from .problems import Position, Problem, Severity
 
-__all__ = ["SourceMap", "compose", "convert", "decode", "unescape_token"]
+__all__ = ["MAX_DEPTH", "SourceMap", "compose", "convert", "decode", "unescape_token"]
+
+#: Deepest nesting of mappings/sequences accepted in one file (deeper gives L002).
+MAX_DEPTH = 200
 
 
 def unescape_token(token: str) -> str:
@@ -203,11 +206,11 @@ def compose(text: str, file: str, problems: list[Problem]) -> Node | None | Lite
     """
     try:
         try:
-            return yaml.compose(text, Loader=_NodeLoader)  # type: ignore[arg-type]
+            return _compose_checked(text)
         except yaml.MarkedYAMLError as exc:
             if "'\\t'" not in str(exc.problem) or text.lstrip()[:1] not in ("{", "["):
                 raise
-            return yaml.compose(_detab(text), Loader=_NodeLoader)  # type: ignore[arg-type]
+            return _compose_checked(_detab(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(file, mark.line + 1, mark.column + 1) if mark else None
@@ -221,9 +224,33 @@ def compose(text: str, file: str, problems: list[Problem]) -> Node | None | Lite
     except yaml.YAMLError as exc:
         problems.append(Problem("L002", f"YAML error: {exc}", position=Position(file, 1, 1)))
     except RecursionError:
-        msg = "YAML syntax error: nesting too deep"
+        msg = f"YAML syntax error: nested deeper than {MAX_DEPTH} levels"
         problems.append(Problem("L002", msg, position=Position(file, 1, 1)))
     return False
+
+
+def _compose_checked(text: str) -> Node | None:
+    """``yaml.compose`` with our resolver; raises a located ``MarkedYAMLError`` past
+    :data:`MAX_DEPTH` levels (keeps conversion far from Python's recursion limit)."""
+    root: Node | None = yaml.compose(text, Loader=_NodeLoader)  # type: ignore[arg-type]
+    stack: list[tuple[Node | None, int]] = [(root, 0)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, MappingNode | SequenceNode) or id(node) in seen:
+            continue
+        if depth >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", node.start_mark
+            )
+        seen.add(id(node))
+        children = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, MappingNode)
+            else node.value
+        )
+        stack.extend((child, depth + 1) for child in children)
+    return root
 
 
 def convert(

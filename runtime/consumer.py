@@ -85,8 +85,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
     - ``channel_id``: AsyncAPI channel id (key under ``channels``).
     - ``address``: the channel address (route path), e.g. ``/ws/room/{room_name}``.
     - ``channel_layer_alias``: fast-channels layer alias (``x-channel-layer``), or ``None``.
-    - ``groups``: group name templates joined after authentication (``x-groups``); ``{param}``
-      is replaced by the path parameter of that name.
+    - ``group_templates``: group names joined after authentication (``x-groups``); ``{param}``
+      is replaced by the path parameter of that name. A fast-channels style class-level
+      ``groups`` list is honoured too.
     - ``discriminator_field``: wire property that routes frames (``"action"``), or ``None``.
     - ``messages``: ``{message key: model}`` of the channel's messages.
     - ``send_operations``: ``{operation id: (message key, ...)}`` of ``action: send``
@@ -100,6 +101,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     channel_id: ClassVar[str] = ""
     address: ClassVar[str] = ""
     channel_layer_alias: str | None = None
+    group_templates: ClassVar[tuple[str, ...]] = ()
     discriminator_field: ClassVar[str | None] = "action"
     messages: ClassVar[Mapping[str, type[BaseModel]]] = {}
     send_operations: ClassVar[Mapping[str, tuple[str, ...]]] = {}
@@ -177,14 +179,15 @@ class Consumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     def groups_templates(cls) -> tuple[str, ...]:
-        """The group name templates declared on the class (``groups``), as a tuple."""
-        declared = cls.__dict__.get("groups", None)
-        if declared is None:
-            for klass in cls.__mro__[1:]:
-                if "groups" in klass.__dict__:
-                    declared = klass.__dict__["groups"]
-                    break
-        return tuple(declared or ())
+        """The group name templates of the class: ``group_templates``, plus a fast-channels
+        style class-level ``groups`` list if one is declared."""
+        declared = list(cls.group_templates)
+        for klass in cls.__mro__:
+            static = klass.__dict__.get("groups")
+            if isinstance(static, list | tuple):
+                declared.extend(g for g in static if g not in declared)
+                break
+        return tuple(declared)
 
     # ---- connection lifecycle -------------------------------------------------------------
 

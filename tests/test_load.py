@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,8 @@ def test_anchors_aliases_and_merge_keys() -> None:
     assert doc.raw["merged"] == {"a": 100, "b": 2, "c": 30}
     assert doc.raw["alias"] is doc.raw["base"]
     assert doc.position_at("/merged/b") == Position("spec.yaml", 2, 23)
+    loop = _text("asyncapi: 3.0.0\nself: &s [1, *s]\n").raw["self"]
+    assert loop[1] is loop
 
 
 def test_json_goes_through_the_same_parser() -> None:
@@ -231,6 +235,16 @@ def test_bad_documents_give_problems_not_exceptions(src: str, code: str) -> None
     assert not doc.ok
 
 
+def test_deep_nesting_and_long_ref_chains_do_not_overflow() -> None:
+    deep = load_text("asyncapi: 3.0.0\nx: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+    assert _codes(deep) == ["L002"] and "deeper than" in deep.problems[0].message
+    links = "".join(f"s{i}: {{$ref: '#/s{i + 1}'}}\n" for i in range(2000))
+    chain = load_text(f"asyncapi: 3.0.0\n{links}s2000: {{v: 1}}\n", "chain.yaml")
+    assert chain.problems == [] and chain.resolved["s0"] is chain.resolved["s2000"]
+    ring = load_text(f"asyncapi: 3.0.0\n{links}s2000: {{$ref: '#/s0'}}\n", "ring.yaml")
+    assert _codes(ring) == ["L016"]
+
+
 def test_missing_file_and_undecodable_bytes(tmp_path: Path) -> None:
     doc = load_document(tmp_path / "nope.yaml")
     assert _codes(doc) == ["L001"] and doc.raw == {}
@@ -272,9 +286,12 @@ def test_local_ref_identity_sharing() -> None:
         components:
           messages:
             m: {payload: {type: string}}
+          schemas:
+            odd: {properties: {$ref: {type: string}}}
         """
     )
     assert doc.problems == []
+    assert doc.resolved["components"]["schemas"]["odd"]["properties"]["$ref"] == {"type": "string"}
     r = doc.resolved
     assert r["operations"]["x"]["channel"] is r["channels"]["c"]
     assert r["operations"]["y"]["channel"] is r["channels"]["c"]
@@ -454,7 +471,8 @@ def test_external_problems(tmp_path: Path) -> None:
         c: {$ref: 'other.yaml#/x'}
         d: {$ref: 'good.yaml#/x/y'}
         e: {$ref: 'ftp://example.com/x.yaml'}
-        """,
+        f: {$ref: 'FILE_URI#/x/y'}
+        """.replace("FILE_URI", (tmp_path / "good.yaml").as_uri()),
     )
     doc = load_document(root)
     assert _codes(doc) == ["L012", "L010", "L015", "L002"]
@@ -462,7 +480,7 @@ def test_external_problems(tmp_path: Path) -> None:
     assert l012.position == Position(str(root), 2, 11) and l012.pointer == "/a"
     l002 = _only(doc, "L002")
     assert l002.position is not None and l002.position.file.endswith("other.yaml")
-    assert doc.resolved["d"] == 1
+    assert doc.resolved["d"] == 1 and doc.resolved["f"] == 1
     assert doc.resolved["c"] == {"$ref": "other.yaml#/x"}
 
 
@@ -514,3 +532,41 @@ def test_corpus_loads_without_exceptions(monkeypatch: pytest.MonkeyPatch) -> Non
         assert doc.raw, (path, doc.problems)
         clean += not [p for p in doc.problems if p.code.startswith("L")]
     print(f"corpus: {clean}/{len(files)} documents load with zero L-problems")
+
+
+def test_remote_refs_are_fetched_once_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {
+        "https://example.com/api/schemas.yaml": b"A: {type: object,"
+        b" properties: {b: {$ref: b.json}}}",
+        "https://example.com/api/b.json": b'{"type": "string"}',
+    }
+    calls: list[str] = []
+
+    def fake_urlopen(url: str, timeout: float) -> io.BytesIO:
+        calls.append(url)
+        if url not in pages:
+            raise urllib.error.URLError("offline")
+        return io.BytesIO(pages[url])
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    doc = load_text(
+        textwrap.dedent(
+            """\
+            asyncapi: 3.0.0
+            components:
+              schemas:
+                a: {$ref: 'https://example.com/api/schemas.yaml#/A'}
+                again: {$ref: 'https://example.com/api/schemas.yaml#/A'}
+                gone: {$ref: 'https://example.com/gone.yaml'}
+            """
+        ),
+        "spec.yaml",
+        allow_remote=True,
+    )
+    schemas = doc.resolved["components"]["schemas"]
+    assert schemas["a"] is schemas["again"]
+    assert schemas["a"]["properties"]["b"] == {"type": "string"}
+    assert sorted(calls) == sorted([*pages, "https://example.com/gone.yaml"])  # each once
+    assert _codes(doc) == ["L014"]
+    pos = doc.source.position_of(schemas["a"], "type")
+    assert pos == Position("https://example.com/api/schemas.yaml", 1, 11)
