@@ -49,7 +49,8 @@ class LoadedDocument:
     - ``source``: positions of the containers of ``raw``, ``resolved`` and every
       referenced file.
     - ``version``: the ``asyncapi`` value as a string (``""`` when missing).
-    - ``problems``: every loader problem (``L`` codes), in discovery order.
+    - ``problems``: every loader problem (``L`` codes): parsing, then version, then
+      ``$ref`` problems in source order (root file first).
     """
 
     raw: dict[str, Any]
@@ -84,8 +85,8 @@ def load_document(path: str | Path, *, allow_remote: bool = False) -> LoadedDocu
     except FileNotFoundError:
         session.add("L001", f"file not found: {display}")
         return session.result(p, None, "")
-    except OSError as exc:
-        session.add("L006", f"cannot read {display}: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:
+        session.add("L006", f"cannot read {display}: {exc}")
         return session.result(p, None, "")
     text = decode(data, display, session.problems)
     if text is None:
@@ -173,7 +174,7 @@ class _Session:
         self.problems.append(Problem(code, message, position=pos, **kw))
 
     def result(self, path: Path, raw: dict[str, Any] | None, version: str) -> LoadedDocument:
-        resolved = self.docs.get((str(path.resolve()), True))
+        resolved = self.docs.get((os.path.abspath(path), True))
         tree = resolved.tree if isinstance(resolved, _Doc) else None
         return LoadedDocument(
             raw=raw if raw is not None else {},
@@ -199,7 +200,7 @@ class _Session:
             return self.result(path, None, "")
         containers: list[object] = []
         tree = convert(node, display, self.smap, [], containers)
-        self.register(_Doc(str(path.resolve()), display, tree), containers, structured=True)
+        self.register(_Doc(os.path.abspath(path), display, tree), containers, structured=True)
         version = self.check_version(raw, display)
         self.resolve_all()
         return self.result(path, raw, version)
@@ -327,8 +328,11 @@ class _Session:
         uri, _, fragment = ref.partition("#")
         if not uri:
             return self.follow(base, fragment, ref)
-        suffix = Path(urlsplit(uri).path).suffix.lower()
-        doc = self.open(uri, base, structured=bool(fragment) or suffix in STRUCTURED_SUFFIXES)
+        try:
+            suffix = Path(urlsplit(uri).path).suffix.lower()
+            doc = self.open(uri, base, structured=bool(fragment) or suffix in STRUCTURED_SUFFIXES)
+        except ValueError as exc:  # malformed URI, e.g. a bad IPv6 host
+            return _Fail("L015", f"invalid $ref URI {uri!r}: {exc}")
         if isinstance(doc, _Fail) or doc.is_text:
             return doc if isinstance(doc, _Fail) else doc.tree
         return self.follow(doc, fragment, ref)
@@ -412,13 +416,13 @@ class _Session:
                 rel = raw
             path = here / rel
             display = os.path.normpath(os.path.join(os.path.dirname(base.display), rel))
-        key = (str(path.resolve()), structured)
+        key = (os.path.abspath(path), structured)
         if key not in self.docs:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
                 self.docs[key] = _Fail("L012", f"$ref file not found: {display}")
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 self.docs[key] = _Fail("L012", f"cannot read $ref file {display}: {exc}")
             else:
                 self.docs[key] = self.parse(key[0], display, data, structured)

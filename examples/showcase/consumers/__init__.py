@@ -1,0 +1,1 @@
+"""Consumers: one module per channel. These modules are yours; chanspec only adds stubs."""
