@@ -419,6 +419,8 @@ class _Session:
         key = (os.path.abspath(path), structured)
         if key not in self.docs:
             try:
+                if path.exists() and not path.is_file():  # never read directories, devices
+                    raise IsADirectoryError(f"not a regular file: {display}")
                 data = path.read_bytes()
             except FileNotFoundError:
                 self.docs[key] = _Fail("L012", f"$ref file not found: {display}")
