@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         for proc in reversed(procs):
             _stop(proc)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    def on_term(*_: object) -> None:
+        stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

@@ -197,7 +197,9 @@ class BackgroundJobsChannel(Consumer):
     }
     send_operations: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     asyncapi: ClassVar[Mapping[str, Any]] = {
-        "channel": {"description": "Queue a job; its result comes back to this connection only."},
+        "channel": {
+            "description": "Queue a job; its result comes back to this connection only."
+        },
         "messages": {
             "ping": {
                 "name": "ping",
@@ -218,7 +220,9 @@ class BackgroundJobsChannel(Consumer):
         },
         "operations": {
             "background_jobs_ping": {"summary": "Liveness check; answered with pong."},
-            "background_jobs_submit": {"summary": "Queue a job; answered with its queued status."},
+            "background_jobs_submit": {
+                "summary": "Queue a job; answered with its queued status."
+            },
             "background_jobs_result": {
                 "summary": "The job's result, sent to the connection that asked."
             },
@@ -278,8 +282,12 @@ class ChatChannel(Consumer):
         "operations": {
             "chat_ping": {"summary": "Liveness check; answered with pong."},
             "chat_post": {"summary": "Send to everyone on the chat channel."},
-            "chat_broadcast": {"summary": "Broadcasts and connection notices of the chat channel."},
-            "chat_system_notify": {"summary": "A system notice sent from outside the server."},
+            "chat_broadcast": {
+                "summary": "Broadcasts and connection notices of the chat channel."
+            },
+            "chat_system_notify": {
+                "summary": "A system notice sent from outside the server."
+            },
             "chat_system_periodic_notify": {
                 "summary": "A periodic notice sent from outside the server."
             },
@@ -326,7 +334,9 @@ class ReliableChatChannel(Consumer):
         "reliable_chat_broadcast": ("reliable_chat_notification",),
     }
     asyncapi: ClassVar[Mapping[str, Any]] = {
-        "channel": {"description": "Chat over the Redis queue layer (bounded, expiring delivery)."},
+        "channel": {
+            "description": "Chat over the Redis queue layer (bounded, expiring delivery)."
+        },
         "messages": {
             "ping": {
                 "name": "ping",
@@ -347,7 +357,9 @@ class ReliableChatChannel(Consumer):
         },
         "operations": {
             "reliable_chat_ping": {"summary": "Liveness check; answered with pong."},
-            "reliable_chat_post": {"summary": "Send to everyone on the reliable chat channel."},
+            "reliable_chat_post": {
+                "summary": "Send to everyone on the reliable chat channel."
+            },
             "reliable_chat_broadcast": {
                 "summary": "Broadcasts and connection notices of the reliable chat channel."
             },
@@ -421,7 +433,9 @@ class NotificationsChannel(Consumer):
         },
         "operations": {
             "notifications_ping": {"summary": "Liveness check; answered with pong."},
-            "notifications_post": {"summary": "Send to everyone on the notifications channel."},
+            "notifications_post": {
+                "summary": "Send to everyone on the notifications channel."
+            },
             "notifications_broadcast": {
                 "summary": "Broadcasts and connection notices of the notifications channel."
             },
@@ -499,7 +513,9 @@ class AnalyticsChannel(Consumer):
             "analytics_broadcast": {
                 "summary": "Broadcasts and connection notices of the analytics channel."
             },
-            "analytics_system_notify": {"summary": "A system notice sent from outside the server."},
+            "analytics_system_notify": {
+                "summary": "A system notice sent from outside the server."
+            },
             "analytics_system_periodic_notify": {
                 "summary": "A periodic notice sent from outside the server."
             },
