@@ -259,6 +259,8 @@ class _Normaliser:
             if not isinstance(op, dict):
                 continue
             ch = op.get("channel")
+            if isinstance(ch, dict) and isinstance(ch.get("$ref"), str):
+                continue  # unresolvable $ref: the loader reported it (L010-L016)
             if not isinstance(ch, dict) or id(ch) not in ids:
                 self.problem(
                     "N020",

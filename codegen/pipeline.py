@@ -33,7 +33,9 @@ def analyse(spec: Path, *, allow_remote: bool = False) -> tuple[ServiceModel | N
     """Load and normalise ``spec``; returns the model (``None`` on errors) and every problem."""
     doc = load_document(spec, allow_remote=allow_remote)
     problems = list(doc.problems)
-    if any(p.severity is Severity.ERROR for p in problems):
+    # A parsed document with a supported version is normalised even after loader errors
+    # (e.g. an unresolvable $ref), so one run reports every problem, not just the first stage's.
+    if not doc.raw or any(p.code in ("L020", "L021") for p in problems):
         return None, problems
     service, found = normalise(doc)
     problems.extend(found)
