@@ -3,8 +3,9 @@
 
 """Channel layers declared in the spec (root ``x-channel-layers``).
 
-``create_app`` registers them: in memory when no Redis URL is set, otherwise with the declared
-Redis type (``REDIS_URL``, or ``CHANSPEC_LAYER_<ALIAS>_URL`` for one layer).
+``create_app`` registers them: in memory when no Redis URL is set, otherwise with
+the declared Redis type (``REDIS_URL``, or ``CHANSPEC_LAYER_<ALIAS>_URL`` for one
+layer).
 """
 
 from chanspec.runtime import LayerSpec

@@ -1,0 +1,1 @@
+"""chanspec showcase: a chanspec service generated from showcase.asyncapi.yaml."""
