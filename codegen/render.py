@@ -79,6 +79,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         disable_timestamp=True,
         enable_version_header=False,
         use_one_literal_as_default=True,
+        strict_nullable=True,  # `type: X` with a default stays X (not X | None) on the round trip
         use_standard_collections=True,
         use_union_operator=True,
         use_annotated=True,
@@ -253,7 +254,7 @@ def format_python(source: str) -> str:
     ruff = [sys.executable, "-m", "ruff"]
     cfg = ["--isolated", "--target-version", "py311"]
     fixed = subprocess.run(
-        [*ruff, "check", *cfg, "--select", "I,F401,UP", "--fix", "--exit-zero", "-q",
+        [*ruff, "check", *cfg, "--select", "I,F401,UP,RUF022", "--fix", "--exit-zero", "-q",
          "--stdin-filename", "generated.py", "-"],
         input=source, capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -16,18 +16,20 @@ Frames of one connection are handled in arrival order (fast-channels dispatches 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import string
 import typing
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import NoneType, UnionType
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync
 from fast_channels.consumer.websocket import AsyncJsonWebsocketConsumer
 from fast_channels.exceptions import StopConsumer
-from fast_channels.layers import BaseChannelLayer, get_channel_layer
+from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
 from pydantic import BaseModel
 
@@ -45,6 +47,12 @@ EVENT_TYPE = "chanspec.event"
 # 4xxx close codes (docs/wire-protocol.md)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_LAYER_UNAVAILABLE = 4500
+
+# The event loop each in-memory layer's consumers run on: its queues belong to that loop, so the
+# *_sync helpers called from other threads must hand their work to it (not start a new loop).
+_LAYER_LOOPS: weakref.WeakKeyDictionary[BaseChannelLayer, asyncio.AbstractEventLoop] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def message_types(annotation: Any) -> tuple[type[BaseModel], ...]:
@@ -197,6 +205,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
             log.error("%s: channel layer %r is not registered", type(self).__qualname__, alias)
             await send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
             return
+        layer = get_channel_layer(alias) if alias else None
+        if isinstance(layer, InMemoryChannelLayer):
+            _LAYER_LOOPS[layer] = asyncio.get_running_loop()
         await super().__call__(scope, receive, send)
 
     async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
@@ -428,13 +439,35 @@ class Consumer(AsyncJsonWebsocketConsumer):
     def broadcast_event_sync(
         cls, event: BaseModel, groups: str | Sequence[str] | None = None
     ) -> None:
-        """Blocking :meth:`broadcast_event` for threads and scripts without an event loop."""
-        async_to_sync(cls.broadcast_event)(event, groups)
+        """Blocking :meth:`broadcast_event` for threads and scripts without an event loop.
+
+        With an in-memory layer the event is handed to the loop its consumers run on.
+        """
+        cls._run_sync(lambda: cls.broadcast_event(event, groups))
 
     @classmethod
     def send_event_sync(cls, event: BaseModel, channel_name: str) -> None:
         """Blocking :meth:`send_event` for threads and scripts without an event loop."""
-        async_to_sync(cls.send_event)(event, channel_name)
+        cls._run_sync(lambda: cls.send_event(event, channel_name))
+
+    @classmethod
+    def _run_sync(cls, make: Callable[[], Awaitable[None]]) -> None:
+        alias = cls.channel_layer_alias
+        layer = get_channel_layer(alias) if alias else None
+        loop = _LAYER_LOOPS.get(layer) if layer is not None else None
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+
+        async def run() -> None:
+            await make()
+
+        if loop is not None and loop is not current and loop.is_running():
+            # In-memory queues are not thread-safe and wake only their own loop.
+            asyncio.run_coroutine_threadsafe(run(), loop).result()
+        else:
+            async_to_sync(run)()
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
