@@ -79,7 +79,8 @@ def render_models(service: ServiceModel, header: str) -> str:
         disable_timestamp=True,
         enable_version_header=False,
         use_one_literal_as_default=True,
-        strict_nullable=True,  # `type: X` with a default stays X (not X | None) on the round trip
+        strict_nullable=True,  # `type: X` with a default stays X, not X | None
+        model_extra_keys={"examples"},  # payload-level examples survive the round trip
         use_standard_collections=True,
         use_union_operator=True,
         use_annotated=True,
