@@ -56,10 +56,14 @@ def py_identifier(name: str) -> str:
     return name
 
 
-def unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3`` ... whichever is free in ``taken``; adds it there."""
+def unique(name: str, taken: set[str], sep: str = "_") -> str:
+    """``name``, or ``name_2``, ``name_3`` ... whichever is free in ``taken``; adds it there.
+
+    Class names use ``sep=""`` (``PingMessage2``): datamodel-code-generator would rename a model
+    called ``PingMessage_2``, and the generated contract would import a name that does not exist.
+    """
     candidate, n = name, 2
     while candidate in taken:
-        candidate, n = f"{name}_{n}", n + 1
+        candidate, n = f"{name}{sep}{n}", n + 1
     taken.add(candidate)
     return candidate

@@ -173,7 +173,8 @@ class _Normaliser:
         raw = ((self.doc.raw.get("components") or {}).get("schemas")) or {}
         resolved = ((self.root.get("components") or {}).get("schemas")) or {}
         for name, schema in raw.items():
-            self.class_names.add(str(name))
+            # the raw name and the class name datamodel-code-generator makes of it are taken
+            self.class_names.update((str(name), pascal_case(str(name))))
             self.schemas[str(name)] = _bundle(schema, resolved.get(name))
 
     def message_class_name(self, message: dict[str, Any], fallback: str, suffix: str) -> str:
@@ -182,7 +183,9 @@ class _Normaliser:
             return known
         key = self.component_messages.get(id(message))
         base = pascal_case(key if key is not None else fallback) + suffix
-        name = unique(base, self.class_names)
+        if not base[:1].isalpha():  # "_2fast...": datamodel-code-generator would rename it
+            base = "M" + base.lstrip("_")
+        name = unique(base, self.class_names, sep="")
         self.message_class[id(message)] = name
         return name
 
@@ -347,8 +350,8 @@ class _Normaliser:
             id=cid,
             address=route,
             module=module,
-            consumer_class=unique(base + "Consumer", classes),
-            contract_class=unique(base + "Channel", classes),
+            consumer_class=unique(base + "Consumer", classes, sep=""),
+            contract_class=unique(base + "Channel", classes, sep=""),
             parameters=params,
             layer=str(layer) if layer is not None else None,
             groups=groups,

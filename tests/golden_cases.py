@@ -1,7 +1,8 @@
 """Golden cases: ``tests/golden/<case>/`` holds the spec (``spec.asyncapi.yaml``, or
 ``source.txt`` naming a spec of the repo) and ``expected/``, the whole generated tree.
 
-Regenerate the expected trees with ``CHANSPEC_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py``.
+Regenerate the expected trees with
+``CHANSPEC_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py``.
 """
 
 from __future__ import annotations

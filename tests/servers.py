@@ -90,9 +90,7 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def uvicorn_server(
-    app: str, env: dict[str, str] | None = None, cwd: Path = REPO
-) -> Iterator[str]:
+def uvicorn_server(app: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> Iterator[str]:
     """Run ``uvicorn app`` on a free port; yields ``ws://127.0.0.1:<port>``."""
     port = free_port()
     full_env = {**os.environ, **(env or {})}
@@ -110,9 +108,9 @@ def uvicorn_server(
 
 
 @contextlib.contextmanager
-def background(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Iterator[
-    subprocess.Popen[bytes]
-]:
+def background(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a helper process (e.g. an arq worker) for the duration of the block."""
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONPATH", str(cwd))

@@ -58,7 +58,8 @@ def test_expected_tree_passes_ruff_and_mypy_strict(case: str, tmp_path: Path) ->
     app = tmp_path / "app"
     shutil.copytree(GOLDEN / case / "expected", app)
     ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--extend-select", "I,UP,B", str(app)],
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--extend-select", "I,UP,B",
+         str(app)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert ruff.returncode == 0, ruff.stdout

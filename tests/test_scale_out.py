@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import connect
-from .servers import RedisServer, uvicorn_server
+from .servers import uvicorn_server
 
 
 @pytest.mark.parametrize(
