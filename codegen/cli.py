@@ -64,15 +64,22 @@ def _generate(spec: Path, out: Path, package: str | None, mode: str, allow_remot
     created = {"write": "created", "dry-run": "would create", "check": "missing"}[mode]
     for path in report.created:
         click.echo(f"{created} {out / path}")
+    stubbed = {"write": "added stubs to", "dry-run": "would add stubs to", "check": "missing"}
+    for path, ops in report.updated.items():
+        click.echo(f"{stubbed[mode]} {out / path}: {', '.join(ops)}")
+    _print_problems(report.notes)
     if mode == "check":
         if report.changed:
-            click.echo("generated files are out of date: run chanspec generate", err=True)
+            click.echo(
+                "generated files or handlers are out of date: run chanspec generate", err=True
+            )
             return 1
         click.echo(f"{out}: up to date with {spec}")
         return 0
     click.echo(
         f"{len(report.written)} generated, {len(report.unchanged)} unchanged, "
-        f"{len(report.created)} scaffolds created, {len(report.kept)} kept"
+        f"{len(report.created)} scaffolds created, {len(report.updated)} updated, "
+        f"{len(report.kept)} kept"
     )
     return 0
 

@@ -34,11 +34,13 @@ class RenderedFile:
         content: the full text.
         owned: ``True`` for files chanspec rewrites on every run (``generated/``); ``False`` for
             scaffolds written once and then owned by the user.
+        consumer_class: for consumer scaffolds, the class that gains stubs for new operations.
     """
 
     path: str
     content: str
     owned: bool
+    consumer_class: str | None = None
 
 
 def _environment() -> jinja2.Environment:
@@ -138,7 +140,9 @@ def render_service(service: ServiceModel, package: str) -> list[RenderedFile]:
     )
     for channel in service.channels:
         files.append(render_consumer(env, service, channel, package))
-    return [RenderedFile(f.path, format_python(f.content), f.owned) for f in files]
+    return [
+        RenderedFile(f.path, format_python(f.content), f.owned, f.consumer_class) for f in files
+    ]
 
 
 def contract_context(service: ServiceModel) -> dict[str, Any]:
@@ -243,7 +247,7 @@ def render_consumer(
     """``consumers/<channel>.py``: the user's consumer scaffold with one stub per operation."""
     ctx = consumer_context(service, channel)
     text = env.get_template("consumer.py.jinja").render(ctx, package=package)
-    return RenderedFile(f"consumers/{channel.module}.py", text, False)
+    return RenderedFile(f"consumers/{channel.module}.py", text, False, channel.consumer_class)
 
 
 def format_python(source: str) -> str:

@@ -1,7 +1,8 @@
 """The only code that touches the output directory.
 
 Owned files (``generated/``) are replaced when their content changed; scaffolds (consumers,
-``main.py``, package ``__init__``) are created when missing and otherwise never rewritten.
+``main.py``, package ``__init__``) are created when missing; an existing consumer module only
+gains stubs for new operations (:mod:`.scaffold`), every line the user wrote stays.
 Each file is written atomically (temporary file + rename) so an interrupted run leaves either
 the old or the new content, never half a file.
 """
@@ -13,7 +14,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .problems import Problem
 from .render import RenderedFile
+from .scaffold import update_consumer
 
 __all__ = ["TreeReport", "check_tree", "write_tree"]
 
@@ -26,18 +29,22 @@ class TreeReport:
         written: owned files replaced or created.
         unchanged: owned files already up to date.
         created: scaffolds created because they were missing.
+        updated: ``{consumer scaffold: [operation ids]}`` that gained stubs.
         kept: existing scaffolds left as the user has them.
+        notes: warnings about user code (removed operations, changed signatures).
     """
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    updated: dict[str, list[str]] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when anything was (or would be) written."""
-        return bool(self.written or self.created)
+        return bool(self.written or self.created or self.updated)
 
 
 def _atomic_write(path: Path, content: str) -> None:
@@ -76,7 +83,19 @@ def write_tree(out_dir: Path, files: list[RenderedFile], *, dry_run: bool = Fals
                 continue
             report.written.append(f.path)
         elif exists:
-            report.kept.append(f.path)
+            if f.consumer_class is None:
+                report.kept.append(f.path)
+                continue
+            update = update_consumer(
+                target.read_text(encoding="utf-8"), f.content, f.consumer_class, str(target)
+            )
+            report.notes.extend(update.notes)
+            if not update.added:
+                report.kept.append(f.path)
+                continue
+            report.updated[f.path] = update.added
+            if not dry_run:
+                _atomic_write(target, update.content)
             continue
         else:
             report.created.append(f.path)

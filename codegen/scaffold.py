@@ -1,0 +1,231 @@
+"""Bring a user's consumer module up to date with the spec, without touching their code.
+
+A consumer scaffold belongs to the user once written. When the spec gains operations,
+:func:`update_consumer` appends a stub for each new operation to the consumer class and adds the
+imports the stubs need as new lines after the existing imports (libcst keeps every other byte as
+it was). Operations the code handles but the spec no longer has, and handlers whose signature no
+longer matches the spec, are reported, never changed. A final check guarantees that every line
+of the user's file is still present, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .problems import Position, Problem, Severity
+
+__all__ = ["ScaffoldUpdate", "update_consumer"]
+
+HANDLER_DECORATORS = ("ws_handler", "event_handler")
+
+SCAFFOLD_CODES = {
+    "G001": "consumer class not found in the module: stubs for new operations not added",
+    "G002": "handler for an operation the spec no longer has",
+    "G003": "handler signature differs from the spec",
+    "G004": "consumer module cannot be parsed: not updated",
+}
+
+
+@dataclass
+class ScaffoldUpdate:
+    """Result of :func:`update_consumer`.
+
+    Attributes:
+        content: the new module text (equal to the input when nothing was added).
+        added: operation ids that got a stub.
+        notes: warnings located in the user's file (codes ``G001``-``G004``).
+    """
+
+    content: str
+    added: list[str] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Handler:
+    operation: str
+    node: cst.FunctionDef
+    signature: tuple[str, str]
+
+
+def _decorator_operation(decorator: cst.Decorator, method: str) -> str | None:
+    expr = decorator.decorator
+    func = expr.func if isinstance(expr, cst.Call) else expr
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    if name not in HANDLER_DECORATORS:
+        return None
+    if isinstance(expr, cst.Call) and expr.args and expr.args[0].keyword is None:
+        value = expr.args[0].value
+        if isinstance(value, cst.SimpleString):
+            evaluated = value.evaluated_value
+            return evaluated if isinstance(evaluated, str) else method
+    return method
+
+
+def _signature(module: cst.Module, node: cst.FunctionDef) -> tuple[str, str]:
+    params = node.params.params
+    annotation = params[1].annotation if len(params) > 1 else None
+    param = module.code_for_node(annotation.annotation) if annotation else ""
+    returns = module.code_for_node(node.returns.annotation) if node.returns else ""
+    return param, returns
+
+
+def _handlers(module: cst.Module, cls: cst.ClassDef) -> dict[str, _Handler]:
+    out: dict[str, _Handler] = {}
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            for decorator in stmt.decorators:
+                op = _decorator_operation(decorator, stmt.name.value)
+                if op is not None:
+                    out[op] = _Handler(op, stmt, _signature(module, stmt))
+    return out
+
+
+def _find_class(module: cst.Module, name: str) -> cst.ClassDef | None:
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+            return stmt
+    return None
+
+
+def _imported_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    for alias in small.names:
+                        target = alias.asname.name if alias.asname else alias.name
+                        if isinstance(target, cst.Name):
+                            names.add(target.value)
+        elif isinstance(stmt, cst.ClassDef | cst.FunctionDef):
+            names.add(stmt.name.value)
+    return names
+
+
+def _import_sources(module: cst.Module) -> dict[str, str]:
+    """``{imported name: "from X import"}`` of the rendered module, to copy imports from."""
+    sources: dict[str, str] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and small.module is not None:
+                    dots = "." * len(small.relative)
+                    origin = dots + module.code_for_node(small.module)
+                    if not isinstance(small.names, cst.ImportStar):
+                        for alias in small.names:
+                            if isinstance(alias.name, cst.Name):
+                                sources[alias.name.value] = origin
+    return sources
+
+
+def _names_in(module: cst.Module, node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class Collector(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(Collector())
+    return found
+
+
+def _is_subsequence(old: str, new: str) -> bool:
+    lines = iter(new.splitlines())
+    return all(any(line == candidate for candidate in lines) for line in old.splitlines())
+
+
+def update_consumer(existing: str, rendered: str, class_name: str, path: str) -> ScaffoldUpdate:
+    """Add stubs for operations missing from the user's consumer module.
+
+    Args:
+        existing: the user's module text.
+        rendered: the scaffold chanspec would write today for this channel.
+        class_name: the consumer class (``ChatConsumer``).
+        path: the file's display path, for located notes.
+
+    Returns:
+        A :class:`ScaffoldUpdate`; ``content`` keeps every line of ``existing``, in order.
+
+    Raises:
+        RuntimeError: the edit would lose a user line (a bug; nothing is written then).
+    """
+    result = ScaffoldUpdate(existing)
+    try:
+        module = cst.parse_module(existing)
+    except cst.ParserSyntaxError as exc:
+        result.notes.append(
+            Problem("G004", f"{path}: {exc.message}", Severity.WARNING,
+                    position=Position(path, exc.raw_line, exc.raw_column + 1))
+        )  # fmt: skip
+        return result
+    target = cst.parse_module(rendered)
+    wanted_cls = _find_class(target, class_name)
+    if wanted_cls is None:
+        return result
+    wanted = _handlers(target, wanted_cls)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    cls = _find_class(module, class_name)
+    if cls is None:
+        result.notes.append(
+            Problem("G001", f"class {class_name} not found in {path}", Severity.WARNING,
+                    position=Position(path, 1, 1),
+                    hint="stubs for new operations were not added: " + ", ".join(wanted))
+        )  # fmt: skip
+        return result
+    have = _handlers(module, cls)
+    for op, handler in have.items():
+        pos = positions[handler.node].start
+        where = Position(path, pos.line, pos.column + 1)
+        if op not in wanted:
+            result.notes.append(
+                Problem("G002", f"{class_name}.{handler.node.name.value} handles operation "
+                        f"{op!r}, which the spec no longer has", Severity.WARNING,
+                        position=where, hint="remove the handler or restore the operation")
+            )  # fmt: skip
+        elif handler.signature != wanted[op].signature:
+            exp, act = wanted[op].signature, handler.signature
+            result.notes.append(
+                Problem("G003", f"{class_name}.{handler.node.name.value}: spec says "
+                        f"({exp[0]}) -> {exp[1]}, code has ({act[0]}) -> {act[1]}",
+                        Severity.WARNING, position=where)
+            )  # fmt: skip
+    missing = [h for op, h in wanted.items() if op not in have]
+    if not missing:
+        return result
+    sources = _import_sources(target)
+    known = _imported_names(module)
+    needed: dict[str, list[str]] = {}
+    for handler in missing:
+        for name in sorted(_names_in(target, handler.node)):
+            if name not in known and name in sources:
+                needed.setdefault(sources[name], []).append(name)
+                known.add(name)
+    imports = [
+        cst.parse_statement(f"from {origin} import {', '.join(sorted(names))}\n")
+        for origin, names in sorted(needed.items())
+    ]
+    new_methods = [h.node for h in missing]
+    body = list(module.body)
+    last_import = max(
+        (i for i, s in enumerate(body)
+         if isinstance(s, cst.SimpleStatementLine)
+         and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)),
+        default=-1,
+    )  # fmt: skip
+    cls_index = body.index(cls)
+    new_cls = cls.with_changes(body=cls.body.with_changes(body=[*cls.body.body, *new_methods]))
+    body[cls_index] = new_cls
+    body[last_import + 1 : last_import + 1] = imports
+    content = module.with_changes(body=body).code
+    if not _is_subsequence(existing, content):
+        raise RuntimeError(f"refusing to update {path}: the edit would change a user line")
+    result.content = content
+    result.added = [h.operation for h in missing]
+    return result
