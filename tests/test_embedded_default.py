@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
+
+import yaml
 
 from .conftest import connect
 from .servers import REPO, free_port, stop, wait_port
+
+
+def build_document_of_showcase() -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-m", "chanspec.codegen", "emit", "examples.showcase.main:app"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
 
 
 async def test_showcase_runs_without_redis() -> None:
@@ -37,6 +50,12 @@ async def test_showcase_runs_without_redis() -> None:
         assert done["payload"]["result"] == "🌍 Translated: 'world' → 'mundo'"
         for client in (system, first, second, jobs):
             await client.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/asyncapi.json", timeout=5) as r:
+            served = json.loads(r.read())
+        assert served == build_document_of_showcase()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/asyncapi.yaml", timeout=5) as r:
+            assert r.headers["content-type"].startswith("application/yaml")
+            assert yaml.safe_load(r.read()) == served
     finally:
         stop(proc)  # type: ignore[arg-type]
     assert proc.stderr is not None
