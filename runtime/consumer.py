@@ -31,7 +31,7 @@ from fast_channels.consumer.websocket import AsyncJsonWebsocketConsumer
 from fast_channels.exceptions import StopConsumer
 from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .decorators import HANDLER_ATTR, HandlerInfo
 from .errors import ChannelLayerError, ConsumerDefinitionError
@@ -309,10 +309,16 @@ class Consumer(AsyncJsonWebsocketConsumer):
         """Layer message ``chanspec.event``: run the matching event handler or pass it through."""
         data = event.get("event")
         field = self.discriminator_field
-        if field and isinstance(data, dict) and data.get(field) in self._passthrough:
-            if data.get(field) not in self._event_router.by_value:
-                model = self._passthrough[data[field]]
-                await self.send_message(model.model_validate(data))
+        value = data.get(field) if field and isinstance(data, dict) else None
+        if isinstance(value, str | int | float | bool) and value in self._passthrough:
+            if value not in self._event_router.by_value:
+                model = self._passthrough[value]
+                try:
+                    outgoing = model.model_validate(data)
+                except ValidationError:  # a malformed event must not end the connection
+                    log.warning("%s: dropped invalid %s event", type(self).__qualname__, value)
+                    return
+                await self.send_message(outgoing)
                 return
         result = self._event_router.resolve(data)
         if isinstance(result, RoutingFailure):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -160,9 +160,14 @@ class Communicator:
     # ---- state ------------------------------------------------------------------------------
 
     @property
-    def scope(self) -> dict[str, Any]:
+    def scope(self) -> MutableMapping[str, Any]:
         """The ASGI scope the consumer sees (mutable until :meth:`connect`)."""
-        return self._comm.scope  # type: ignore[return-value]
+        return self._comm.scope
+
+    @property
+    def connected(self) -> bool:
+        """Whether the consumer accepted the handshake and the client has not disconnected."""
+        return self._connected and not self._finished
 
     @property
     def instance(self) -> Consumer:
