@@ -21,7 +21,9 @@ import json
 import logging
 import string
 import typing
+import uuid
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import NoneType, UnionType
 from typing import Any, ClassVar
@@ -124,6 +126,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     _passthrough: ClassVar[dict[Any, type[BaseModel]]]
 
     path_params: dict[str, str]
+    _broadcasts_seen: deque[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -299,14 +302,38 @@ class Consumer(AsyncJsonWebsocketConsumer):
 
     # ---- channel-layer events -------------------------------------------------------------
 
+    def _seen_before(self, event: Mapping[str, Any]) -> bool:
+        """True for a repeat of a multi-group broadcast this connection already received."""
+        key = event.get("once")
+        if not key:
+            return False
+        seen: deque[str] | None = getattr(self, "_broadcasts_seen", None)
+        if seen is None:
+            seen = deque(maxlen=256)
+            self._broadcasts_seen = seen
+        if key in seen:
+            return True
+        seen.append(key)
+        return False
+
     async def chanspec_broadcast(self, event: Mapping[str, Any]) -> None:
-        """Layer message ``chanspec.broadcast``: forward its pre-serialised text to the socket."""
+        """Layer message ``chanspec.broadcast``: forward its pre-serialised text to the socket.
+
+        A connection in several of the target groups gets the message once.
+        """
         if event.get("exclude") and event.get("exclude") == getattr(self, "channel_name", None):
+            return
+        if self._seen_before(event):
             return
         await self.send(text_data=event["text"])
 
     async def chanspec_event(self, event: Mapping[str, Any]) -> None:
-        """Layer message ``chanspec.event``: run the matching event handler or pass it through."""
+        """Layer message ``chanspec.event``: run the matching event handler or pass it through.
+
+        A connection in several of the target groups handles the event once.
+        """
+        if self._seen_before(event):
+            return
         data = event.get("event")
         field = self.discriminator_field
         value = data.get(field) if field and isinstance(data, dict) else None
@@ -342,7 +369,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         """Send ``message`` to every member of ``groups`` (default: this connection's groups).
 
-        The message is serialised once; each member's consumer forwards the text as is.
+        The message is serialised once; each member's consumer forwards the text as is. A
+        member of several of the groups receives it once.
 
         Args:
             message: the message model.
@@ -353,12 +381,15 @@ class Consumer(AsyncJsonWebsocketConsumer):
             ChannelLayerError: the consumer has no channel layer, or the layer failed.
         """
         layer = self._require_layer()
+        targets = _as_groups(groups, self.groups)
         event = {
             "type": BROADCAST_TYPE,
             "text": message.model_dump_json(by_alias=True),
             "exclude": self.channel_name if exclude_current else "",
         }
-        for group in _as_groups(groups, self.groups):
+        if len(targets) > 1:
+            event["once"] = uuid.uuid4().hex
+        for group in targets:
             try:
                 await layer.group_send(group, event)
             except Exception as exc:
@@ -419,7 +450,12 @@ class Consumer(AsyncJsonWebsocketConsumer):
         targets = _as_groups(groups, static)
         if not targets:
             raise ChannelLayerError(f"{cls.__qualname__}.broadcast_event: no groups given")
-        payload = {"type": EVENT_TYPE, "event": event.model_dump(mode="json", by_alias=True)}
+        payload: dict[str, Any] = {
+            "type": EVENT_TYPE,
+            "event": event.model_dump(mode="json", by_alias=True),
+        }
+        if len(targets) > 1:
+            payload["once"] = uuid.uuid4().hex
         for group in targets:
             try:
                 await layer.group_send(group, payload)

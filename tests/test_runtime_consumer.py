@@ -638,3 +638,19 @@ async def test_communicator_before_connect() -> None:
     await comm.disconnect()  # never started: nothing to do
     with pytest.raises(ValueError, match="does not match"):
         Communicator(RoomConsumer, "/ws/elsewhere")
+
+
+async def test_a_member_of_several_target_groups_gets_a_broadcast_once() -> None:
+    async with (
+        Communicator(RoomConsumer, "/ws/room/red") as a,
+        Communicator(RoomConsumer, "/ws/room/blue") as b,
+    ):
+        # a is in lobby and room_red; b in lobby and room_blue
+        await a.instance.broadcast_message(Said(room="red", text="once"))
+        assert await a.receive() == {"action": "said", "room": "red", "text": "once"}
+        assert await b.receive() == {"action": "said", "room": "red", "text": "once"}
+        assert await a.receive_nothing(0.05) and await b.receive_nothing(0.05)
+        await RoomConsumer.broadcast_event(Poke(by="x"), ["lobby", "room_red", "room_blue"])
+        assert await a.receive() == {"action": "poked", "by": "x", "me": "red"}
+        assert await b.receive() == {"action": "poked", "by": "x", "me": "blue"}
+        assert await a.receive_nothing(0.05) and await b.receive_nothing(0.05)
