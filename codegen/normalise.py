@@ -23,7 +23,7 @@ from typing import Any
 
 from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
-from .naming import RESERVED_METHODS, pascal_case, snake_case, unique
+from .naming import RESERVED_METHODS, pascal_case, py_identifier, snake_case, unique
 from .problems import Position, Problem, Severity
 
 __all__ = ["NORMALISE_CODES", "normalise"]
@@ -414,6 +414,11 @@ class _Normaliser:
                     n,
                 ),
             )
+            # a property whose const is the same in every message cannot tell them apart
+            # (e.g. `type: request` beside `op: a|b`): properties with distinct values go first
+            candidates.sort(
+                key=lambda n: len({repr(_const(p, n)) for p in payloads}) < len(payloads)
+            )
         chosen: str | None = next(iter(explicit)) if len(explicit) == 1 else None
         if chosen is None and candidates:
             chosen = candidates[0]
@@ -498,7 +503,8 @@ class _Normaliser:
                 name = snake_case(op_id)
                 prefix = snake_case(cid) + "_"
                 if name.startswith(prefix) and len(name) > len(prefix):
-                    name = name[len(prefix) :]
+                    # "room_class" on channel "room": "class" is a keyword, "0day" no name
+                    name = py_identifier(name[len(prefix) :])
                 if name in RESERVED_METHODS or name.startswith("websocket_"):
                     name = "on_" + name
                 method = unique(name, methods)

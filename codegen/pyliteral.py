@@ -39,13 +39,24 @@ def py_docstring(text: str | None, indent: str = "    ") -> str:
     """Body of a triple-quoted docstring for ``text`` (no surrounding quotes).
 
     Backslashes and quotes are escaped so that nothing in ``text`` can close the string;
-    line breaks are kept and indented by ``indent``.
+    line breaks are kept and indented by ``indent``; any other non-printable character
+    (NUL, ESC, U+2028, a lone surrogate ...) becomes an escape sequence, so the source stays
+    valid, lint-clean UTF-8.
     """
     if not text:
         return ""
-    body = text.strip().replace("\\", "\\\\").replace('"', '\\"')
-    lines = [line.rstrip() for line in body.splitlines()]
-    return ("\n" + indent).join(lines).replace("\r", "")
+    body = text.strip().replace("\r\n", "\n").replace("\r", "\n")
+    body = body.replace("\\", "\\\\").replace('"', '\\"')
+    body = "".join(c if c.isprintable() or c == "\n" else _escape_char(c) for c in body)
+    lines = [line.rstrip() for line in body.split("\n")]
+    return ("\n" + indent).join(lines)
+
+
+def _escape_char(c: str) -> str:
+    code = ord(c)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def py_comment(text: str) -> str:

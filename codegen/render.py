@@ -6,7 +6,9 @@ Returns :class:`RenderedFile` values; :mod:`.write` decides what reaches the dis
 
 from __future__ import annotations
 
+import inspect
 import keyword
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -69,7 +71,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         "openapi": "3.0.3",
         "info": {"title": "messages", "version": "0"},
         "paths": {},
-        "components": {"schemas": service.schemas},
+        "components": {"schemas": {k: _exact_description(v) for k, v in service.schemas.items()}},
     }
     code = generate(
         bundle,
@@ -83,6 +85,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         use_one_literal_as_default=True,
         strict_nullable=True,  # `type: X` with a default stays X, not X | None
         model_extra_keys={"examples"},  # payload-level examples survive the round trip
+        model_extra_keys_without_x_prefix={"x-description"},  # see _exact_description
         use_standard_collections=True,
         use_union_operator=True,
         use_annotated=True,
@@ -96,8 +99,46 @@ def render_models(service: ServiceModel, header: str) -> str:
     )
     if not isinstance(code, str):
         raise TypeError("datamodel-code-generator returned no single module")
+    # datamodel-code-generator copies descriptions into docstrings as they are: control
+    # characters there (ESC, BS, ...) are not lint-clean and a lone surrogate cannot even be
+    # written as UTF-8; escape them (the docstring's value is the same)
+    code = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), code)
     names = sorted(_class_names(code))
     return code.rstrip("\n") + "\n\n__all__ = " + py_literal(names) + "\n"
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+def _exact_description(schema: Any) -> Any:
+    """``schema`` with ``x-description`` beside each description a docstring would alter.
+
+    A model's description reaches the emitted document through its docstring, which pydantic
+    cleans (``inspect.cleandoc``): the trailing newline of a YAML block scalar or leading
+    indentation would be lost. Those descriptions are also put verbatim into
+    ``json_schema_extra`` (``model_extra_keys_without_x_prefix``), which wins over the docstring.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    text = out.get("description")
+    if isinstance(text, str) and inspect.cleandoc(text) != text:
+        out["x-description"] = text
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {k: _exact_description(v) for k, v in out[key].items()}
+    for key in _SCHEMA_ONE:
+        if key in out:
+            out[key] = _exact_description(out[key])
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_exact_description(v) for v in out[key]]
+    return out
+
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ud800-\udfff]")
 
 
 def _class_names(code: str) -> list[str]:

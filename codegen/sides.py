@@ -67,5 +67,10 @@ def load_side(value: str) -> LoadedDocument:
         AppLoadError: for an app reference that cannot be loaded.
     """
     if is_app_reference(value):
-        return load_text(dump_json(app_document(value)), value)
+        # PyYAML reads raw U+0085/U+2028/U+2029 as (YAML 1.1) line breaks and folds the spaces
+        # around them; in this JSON text they only occur inside strings, where escapes are exact
+        text = dump_json(app_document(value))
+        for char in "\x85\u2028\u2029":
+            text = text.replace(char, f"\\u{ord(char):04x}")
+        return load_text(text, value)
     return load_document(value)
