@@ -49,7 +49,10 @@ class Message(BaseModel):
     def _omit_absent(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         data = handler(self)
         if isinstance(data, dict):
-            omit = type(self)._omit_if_none(bool(info.by_alias))
+            by_alias = info.by_alias
+            if by_alias is None:  # not given: the model config decides (serialize_by_alias)
+                by_alias = bool(type(self).model_config.get("serialize_by_alias", False))
+            omit = type(self)._omit_if_none(by_alias)
             if omit:
                 for key in [k for k in omit if k in data and data[k] is None]:
                     del data[key]

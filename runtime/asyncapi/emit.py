@@ -138,7 +138,12 @@ class _ChannelEmitter:
         names = _params(channel["address"])
         declared: Mapping[str, Any] = channel.pop("parameters", None) or {}
         if names:
-            channel["parameters"] = {n: copy.deepcopy(declared.get(n, {})) for n in names}
+            # A generated contract lists the spec's parameters: keep exactly those (a spec may
+            # leave one undeclared); code written by hand declares every path parameter.
+            generated = "channel" in self.meta
+            kept = [n for n in names if n in declared or not generated]
+            if kept:
+                channel["parameters"] = {n: copy.deepcopy(declared.get(n, {})) for n in kept}
         ordered: dict[str, Any] = {
             k: channel[k] for k in ("address", "title", "summary", "description") if k in channel
         }
