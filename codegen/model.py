@@ -71,10 +71,15 @@ class OperationModel:
 
 @dataclass(frozen=True)
 class ChannelModel:
-    """A channel served as one WebSocket route by one consumer class."""
+    """A channel served as one WebSocket route by one consumer class.
+
+    ``address`` is the spec's address verbatim; ``route`` the route path serving it (the
+    address with a leading ``/`` added when it has none).
+    """
 
     id: str
     address: str
+    route: str
     module: str
     consumer_class: str
     contract_class: str

@@ -35,6 +35,7 @@ NORMALISE_CODES: dict[str, str] = {
     "N020": "operation's channel is not one of the document's channels",
     "N021": "operation message is not a message of its channel",
     "N022": "reply on another channel is not supported (sent on the request's channel)",
+    "N023": "receive operation without messages: no handler generated",
     "N030": "duplicate discriminator value among a channel's incoming messages",
     "N031": "no discriminator: incoming messages are tried in declared order",
     "N040": "unknown channel layer type",
@@ -348,7 +349,8 @@ class _Normaliser:
         description = ch.get("description")
         return ChannelModel(
             id=cid,
-            address=route,
+            address=address,
+            route=route,
             module=module,
             consumer_class=unique(base + "Consumer", classes, sep=""),
             contract_class=unique(base + "Channel", classes, sep=""),
@@ -363,7 +365,8 @@ class _Normaliser:
                     k: v
                     for k, v in ch.items()
                     if k not in ("address", "messages", "x-channel-layer", "x-groups")
-                }
+                },
+                self.spec_refs,
             ),
             description=description if isinstance(description, str) else None,
         )
@@ -420,6 +423,8 @@ class _Normaliser:
                 key=lambda n: len({repr(_const(p, n)) for p in payloads}) < len(payloads)
             )
         chosen: str | None = next(iter(explicit)) if len(explicit) == 1 else None
+        if chosen is not None and not all(_const(p, chosen) is not None for p in payloads):
+            chosen = None  # a discriminator keyword only some messages can satisfy
         if chosen is None and candidates:
             chosen = candidates[0]
         if chosen is None:
@@ -497,7 +502,14 @@ class _Normaliser:
                 for e in op.get("x-events") or []
                 if isinstance(e, dict)
             )
-            handled = action == "receive" or bool(events)
+            if action == "receive" and not keys and not op.get("messages"):
+                self.problem(
+                    "N023",
+                    f"operation {op_id!r} receives no message of channel {cid!r}: no handler",
+                    pointer,
+                    warning=True,
+                )
+            handled = (action == "receive" and bool(keys)) or bool(events)
             method = ""
             if handled:
                 name = snake_case(op_id)
@@ -524,7 +536,8 @@ class _Normaliser:
                             k: v
                             for k, v in op.items()
                             if k not in ("action", "channel", "messages", "reply", "x-events")
-                        }
+                        },
+                        self.spec_refs,
                     ),
                 )
             )
@@ -538,11 +551,32 @@ class _Normaliser:
             for k, v in self.root.items()
             if k not in ("asyncapi", "channels", "operations", "components", "x-channel-layers")
         }
+        out = _plain_dict(meta, self.scheme_refs)
         components = self.root.get("components") or {}
-        kept = {k: components[k] for k in ("securitySchemes",) if k in components}
-        if kept:
-            meta["components"] = kept
-        return _plain_dict(meta)
+        schemes = components.get("securitySchemes")
+        if isinstance(schemes, dict):
+            out["components"] = {"securitySchemes": _plain_dict(schemes)}
+        return out
+
+    @property
+    def scheme_refs(self) -> dict[int, str]:
+        """``{id(security scheme): "#/components/securitySchemes/<name>"}``."""
+        schemes = (self.root.get("components") or {}).get("securitySchemes") or {}
+        return {
+            id(v): f"#/components/securitySchemes/{_escape(str(k))}"
+            for k, v in schemes.items()
+            if isinstance(v, dict)
+        }
+
+    @property
+    def spec_refs(self) -> dict[int, str]:
+        """Security schemes and root servers by identity, as refs for nested metadata."""
+        servers = self.root.get("servers") or {}
+        refs = {
+            id(v): f"#/servers/{_escape(str(k))}" for k, v in servers.items() if isinstance(v, dict)
+        }
+        refs.update(self.scheme_refs)
+        return refs
 
 
 def normalise(doc: LoadedDocument) -> tuple[ServiceModel | None, list[Problem]]:
@@ -609,24 +643,33 @@ def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
     return _plain_dict({k: v for k, v in message.items() if k not in ("payload", "traits")})
 
 
-def _plain_dict(value: dict[str, Any]) -> dict[str, Any]:
-    plain = _plain(value)
+def _plain_dict(value: dict[str, Any], refs: Mapping[int, str] | None = None) -> dict[str, Any]:
+    plain = _plain(value, (), refs or {}, top=True)
     assert isinstance(plain, dict)
     return plain
 
 
-def _plain(value: Any, _stack: tuple[int, ...] = ()) -> Any:
-    """A JSON-compatible deep copy; a cycle is cut with ``{"$ref": "#"}``."""
+def _plain(
+    value: Any, _stack: tuple[int, ...] = (), refs: Mapping[int, str] = {}, top: bool = False
+) -> Any:
+    """A JSON-compatible deep copy; a cycle is cut with ``{"$ref": "#"}``.
+
+    A nested object that is one of ``refs`` (by identity) becomes ``{"$ref": refs[id]}``, so
+    references the spec makes (a channel's servers, security requirements) stay references in
+    the emitted document, which the diff compares by name like the spec's.
+    """
     if isinstance(value, dict):
+        if not top and id(value) in refs:
+            return {"$ref": refs[id(value)]}
         if id(value) in _stack:
             return {"$ref": "#"}
         stack = (*_stack, id(value))
-        return {str(k): _plain(v, stack) for k, v in value.items()}
+        return {str(k): _plain(v, stack, refs) for k, v in value.items()}
     if isinstance(value, list):
         if id(value) in _stack:
             return []
         stack = (*_stack, id(value))
-        return [_plain(v, stack) for v in value]
+        return [_plain(v, stack, refs) for v in value]
     return value
 
 

@@ -73,6 +73,9 @@ def render_models(service: ServiceModel, header: str) -> str:
         "paths": {},
         "components": {"schemas": {k: _exact_description(v) for k, v in service.schemas.items()}},
     }
+    if not service.schemas:  # nothing to model: a valid, empty module
+        empty = '\n"""Message models (the spec defines none)."""\n\n__all__: list[str] = []\n'
+        return header + empty
     code = generate(
         bundle,
         input_file_type=InputFileType.OpenAPI,
@@ -248,28 +251,30 @@ def contract_context(service: ServiceModel) -> dict[str, Any]:
 
 def consumer_context(service: ServiceModel, channel: ChannelModel) -> dict[str, Any]:
     """Template context of one consumer scaffold: handlers with their typed signatures."""
-    events = {e.class_name for e in service.events}
     handlers = []
     imports: set[str] = set()
     for op in channel.operations:
         if not op.method:
             continue
         if op.action == "receive":
-            param = channel.message(op.messages[0]).class_name if op.messages else "Message"
+            params = [channel.message(k).class_name for k in op.messages]
             outputs = [channel.message(k).class_name for k in op.reply]
             kind = "ws_handler"
         else:
-            param = op.events[0] if op.events else "Message"
+            params = list(op.events)
             outputs = [channel.message(k).class_name for k in op.messages]
             kind = "event_handler"
-        imports.add(param)
+        params = list(dict.fromkeys(params))
+        outputs = list(dict.fromkeys(outputs))
+        param = " | ".join(params)
+        imports.update(params)
         imports.update(outputs)
         handlers.append(
             {
                 "op": op,
                 "kind": kind,
                 "param": param,
-                "param_name": "event" if param in events else "message",
+                "param_name": "event" if kind == "event_handler" else "message",
                 "returns": " | ".join(outputs) if outputs else "None",
             }
         )
@@ -277,7 +282,7 @@ def consumer_context(service: ServiceModel, channel: ChannelModel) -> dict[str, 
         "service": service,
         "channel": channel,
         "handlers": handlers,
-        "message_imports": sorted(imports - {"Message"}),
+        "message_imports": sorted(imports),
         "decorators": sorted({h["kind"] for h in handlers}),
     }
 

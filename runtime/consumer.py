@@ -176,17 +176,18 @@ class Consumer(AsyncJsonWebsocketConsumer):
             hints = typing.get_type_hints(func)
         except Exception as exc:  # unresolvable forward reference
             raise ConsumerDefinitionError(f"{where}: cannot resolve annotations: {exc}") from exc
-        model = info.input_type
-        if model is None:
+        annotation = info.input_type
+        if annotation is None:
             params = [p for p in func.__code__.co_varnames[1 : func.__code__.co_argcount]]
-            model = hints.get(params[0]) if params else None
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            annotation = hints.get(params[0]) if params else None
+        models = message_types(annotation)
+        if not models:
             raise ConsumerDefinitionError(
-                f"{where}: the handler must take one message model parameter "
-                "(annotate it, or pass input_type=)"
+                f"{where}: the handler must take one message model parameter, or a union of "
+                "them (annotate it, or pass input_type=)"
             )
         output = info.output_type if info.output_type is not None else hints.get("return")
-        return Route(model, name, info.operation or name, message_types(output))
+        return Route(models[0], name, info.operation or name, message_types(output), models)
 
     @classmethod
     def groups_templates(cls) -> tuple[str, ...]:

@@ -27,16 +27,24 @@ class Route:
     """One handler of a consumer.
 
     Attributes:
-        model: the pydantic model of the incoming message or event.
+        model: the pydantic model of the incoming message or event (the first, when the
+            handler takes a union of several).
         method_name: the consumer method to call.
         operation_id: AsyncAPI operation id.
         output_types: models the handler may send back (reply or event output), possibly empty.
+        input_types: every model the handler takes (``A | B`` annotation); default ``(model,)``.
     """
 
     model: type[BaseModel]
     method_name: str
     operation_id: str
     output_types: tuple[type[BaseModel], ...]
+    input_types: tuple[type[BaseModel], ...] = ()
+
+    @property
+    def models(self) -> tuple[type[BaseModel], ...]:
+        """The models this route accepts, in declared order."""
+        return self.input_types or (self.model,)
 
 
 @dataclass(frozen=True)
@@ -92,16 +100,18 @@ class Router:
 
     def __init__(self, routes: Sequence[Route], discriminator: str | None, owner: str) -> None:
         self.routes = tuple(routes)
+        self.entries = [(model, route) for route in self.routes for model in route.models]
         self.discriminator = discriminator
-        self.by_value: dict[Any, Route] = {}
+        self.by_value: dict[Any, tuple[Route, type[BaseModel]]] = {}
         if discriminator is None:
             return
-        for route in self.routes:
+        for model, route in self.entries:
             try:
-                value = discriminator_value(route.model, discriminator)
+                value = discriminator_value(model, discriminator)
             except LookupError as exc:
-                if len(self.routes) == 1:  # one message: nothing to tell apart
+                if len(self.entries) == 1:  # one message: nothing to tell apart
                     self.discriminator = None
+                    self.by_value.clear()
                     return
                 raise ConsumerDefinitionError(
                     f"{owner}.{route.method_name}: {exc}; every message of this channel needs "
@@ -111,9 +121,9 @@ class Router:
             if other is not None:
                 raise ConsumerDefinitionError(
                     f"{owner}.{route.method_name}: {self.discriminator}={value!r} is already "
-                    f"handled by {owner}.{other.method_name}"
+                    f"handled by {owner}.{other[0].method_name}"
                 )
-            self.by_value[value] = route
+            self.by_value[value] = (route, model)
 
     def resolve(self, data: Any) -> tuple[Route, BaseModel] | RoutingFailure:
         """Pick the route for ``data`` and validate it.
@@ -123,7 +133,7 @@ class Router:
             (``not_an_object``, ``missing_discriminator``, ``unknown_message``,
             ``validation_error``).
         """
-        if not self.routes:
+        if not self.entries:
             return RoutingFailure(
                 error_frame(ErrorCode.UNKNOWN_MESSAGE, "this channel receives no messages")
             )
@@ -140,23 +150,24 @@ class Router:
                     )
                 )
             value = data[self.discriminator]
-            route = self.by_value.get(value) if _hashable(value) else None
-            if route is None:
+            found = self.by_value.get(value) if _hashable(value) else None
+            if found is None:
                 return RoutingFailure(
                     error_frame(
                         ErrorCode.UNKNOWN_MESSAGE,
                         f"unknown {self.discriminator} {value!r}; expected one of {self._known()}",
                     )
                 )
-            return self._validate(route, data)
-        if len(self.routes) == 1:
-            return self._validate(self.routes[0], data)
-        for route in self.routes:
+            return self._validate(found[0], found[1], data)
+        if len(self.entries) == 1:
+            model, route = self.entries[0]
+            return self._validate(route, model, data)
+        for model, route in self.entries:
             try:
-                return route, route.model.model_validate(data)
+                return route, model.model_validate(data)
             except ValidationError:
                 continue
-        names = ", ".join(r.model.__name__ for r in self.routes)
+        names = ", ".join(model.__name__ for model, _ in self.entries)
         return RoutingFailure(
             error_frame(ErrorCode.UNKNOWN_MESSAGE, f"frame matches none of: {names}")
         )
@@ -165,11 +176,13 @@ class Router:
         return ", ".join(repr(v) for v in self.by_value)
 
     @staticmethod
-    def _validate(route: Route, data: Any) -> tuple[Route, BaseModel] | RoutingFailure:
+    def _validate(
+        route: Route, model: type[BaseModel], data: Any
+    ) -> tuple[Route, BaseModel] | RoutingFailure:
         try:
-            return route, route.model.model_validate(data)
+            return route, model.model_validate(data)
         except ValidationError as exc:
-            return RoutingFailure(validation_error_frame(exc, route.model.__name__))
+            return RoutingFailure(validation_error_frame(exc, model.__name__))
 
 
 def _hashable(value: Any) -> bool:

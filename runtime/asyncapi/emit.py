@@ -63,7 +63,11 @@ class _ChannelEmitter:
         self.cid = cls.channel_id or cls.__name__
         self.ref = f"#/channels/{_escape(self.cid)}"
         self.channel: dict[str, Any] = copy.deepcopy(dict(self.meta.get("channel", {})))
-        self.channel["address"] = path
+        # the spec's address verbatim when this route serves it (a route path needs a leading
+        # "/" that an address such as "light/measured" does not have)
+        declared = cls.address
+        served = declared if declared.startswith("/") else "/" + declared
+        self.channel["address"] = declared if declared and served == path else path
         self.key_of: dict[type[BaseModel], str] = {}
         self.messages: dict[str, Any] = {}
         for key, model in cls.messages.items():
@@ -98,7 +102,7 @@ class _ChannelEmitter:
             op = copy.deepcopy(dict(meta_ops.get(route.operation_id, {})))
             op["action"] = "receive"
             op["channel"] = {"$ref": self.ref}
-            op["messages"] = [self.message_ref(route.model)]
+            op["messages"] = [self.message_ref(m) for m in route.models]
             if route.output_types:
                 op["reply"] = {
                     "channel": {"$ref": self.ref},
@@ -115,8 +119,10 @@ class _ChannelEmitter:
             op["action"] = "send"
             op["channel"] = {"$ref": self.ref}
             op["messages"] = [self.message_ref(m) for m in route.output_types]
-            event_meta = meta_events.get(route.model.__name__, {"name": route.model.__name__})
-            op["x-events"] = [self.message_object(route.model, event_meta)]
+            op["x-events"] = [
+                self.message_object(m, meta_events.get(m.__name__, {"name": m.__name__}))
+                for m in route.models
+            ]
             _overlay(op, info.summary, info.description, info.tags)
             ops[route.operation_id] = op
         for op_id, keys in self.cls.send_operations.items():
