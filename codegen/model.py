@@ -74,12 +74,13 @@ class ChannelModel:
     """A channel served as one WebSocket route by one consumer class.
 
     ``address`` is the spec's address verbatim; ``route`` the route path serving it (the
-    address with a leading ``/`` added when it has none).
+    address with a leading ``/`` added when it has none); both are ``None`` for a channel
+    without an address, whose consumer exists but is not served.
     """
 
     id: str
-    address: str
-    route: str
+    address: str | None
+    route: str | None
     module: str
     consumer_class: str
     contract_class: str

@@ -20,6 +20,7 @@ import re
 import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
@@ -30,7 +31,7 @@ __all__ = ["NORMALISE_CODES", "normalise"]
 
 NORMALISE_CODES: dict[str, str] = {
     "N001": "AsyncAPI version not supported by the generator",
-    "N010": "channel without an address (not served)",
+    "N010": "channel without an address: consumer generated, not served",
     "N011": "address cannot be a WebSocket route",
     "N020": "operation's channel is not one of the document's channels",
     "N021": "operation message is not a message of its channel",
@@ -45,6 +46,12 @@ NORMALISE_CODES: dict[str, str] = {
     "N051": "message has no payload: generated as an empty object",
 }
 
+# Names generated modules import or define: a schema may not take them as its class name.
+RESERVED_CLASS_NAMES = frozenset(
+    {"Any", "Annotated", "AnyUrl", "AwareDatetime", "BaseModel", "ConfigDict", "EmailStr",
+     "Enum", "Field", "Literal", "Message", "RootModel", "StrEnum", "UUID", "date", "datetime",
+     "time", "timedelta"}
+)  # fmt: skip
 PREFERRED_DISCRIMINATORS = ("action", "type", "event", "op", "kind", "method")
 LAYER_TYPES = ("memory", "redis", "redis-pubsub")
 JSON_SCHEMA_FORMATS = re.compile(
@@ -63,6 +70,7 @@ class _Normaliser:
         self.problems: list[Problem] = []
         self.class_names: set[str] = set()
         self.message_class: dict[int, str] = {}
+        self.component_class: dict[str, str] = {}
         self.schemas: dict[str, Any] = {}
 
     # ---- problems -------------------------------------------------------------------------
@@ -171,17 +179,52 @@ class _Normaliser:
         return node
 
     def bundle_component_schemas(self) -> None:
+        """Name a model class for every ``components.schemas`` entry and bundle its schema.
+
+        Bundle keys are the class names, and refs between components are rewritten to them, so
+        datamodel-code-generator uses our names verbatim (a key with dots or spaces would
+        otherwise become a module path or be renamed).
+        """
         raw = ((self.doc.raw.get("components") or {}).get("schemas")) or {}
         resolved = ((self.root.get("components") or {}).get("schemas")) or {}
+        self.class_names.update(RESERVED_CLASS_NAMES)
+        for name in raw:
+            base = pascal_case(str(name))
+            if not base[:1].isalpha():
+                base = "S" + base.lstrip("_")
+            self.component_class[str(name)] = unique(base, self.class_names, sep="")
         for name, schema in raw.items():
-            # the raw name and the class name datamodel-code-generator makes of it are taken
-            self.class_names.update((str(name), pascal_case(str(name))))
-            self.schemas[str(name)] = _bundle(schema, resolved.get(name))
+            bundled = _bundle(schema, resolved.get(name), self.component_class)
+            self.schemas[self.component_class[str(name)]] = bundled
 
-    def message_class_name(self, message: dict[str, Any], fallback: str, suffix: str) -> str:
+    def payload_component(self, raw_pointer: str) -> str | None:
+        """The class of the component schema a message's payload is exactly a ``$ref`` to.
+
+        Only object schemas qualify (other schemas do not become model classes).
+        """
+        raw_msg = self.raw_at(raw_pointer)
+        raw_payload = raw_msg.get("payload") if isinstance(raw_msg, dict) else None
+        if not isinstance(raw_payload, dict) or set(raw_payload) != {"$ref"}:
+            return None
+        name = _component_name(raw_payload["$ref"])
+        cls = self.component_class.get(name) if name is not None else None
+        schema = self.schemas.get(cls) if cls else None
+        if not isinstance(schema, dict) or not (
+            schema.get("type") == "object" or "properties" in schema
+        ):
+            return None
+        return cls
+
+    def message_class_name(
+        self, message: dict[str, Any], fallback: str, suffix: str, raw_pointer: str = ""
+    ) -> str:
         known = self.message_class.get(id(message))
         if known is not None:
             return known
+        reused = self.payload_component(raw_pointer) if raw_pointer else None
+        if reused is not None:
+            self.message_class[id(message)] = reused
+            return reused
         key = self.component_messages.get(id(message))
         base = pascal_case(key if key is not None else fallback) + suffix
         if not base[:1].isalpha():  # "_2fast...": datamodel-code-generator would rename it
@@ -194,6 +237,7 @@ class _Normaliser:
         self, message: dict[str, Any], class_name: str, raw_pointer: str, discriminator: str | None
     ) -> None:
         if class_name in self.schemas:
+            self.require_discriminator(self.schemas[class_name], discriminator)
             return
         payload = message.get("payload")
         raw_msg = self.raw_at(raw_pointer)
@@ -215,21 +259,27 @@ class _Normaliser:
             self.problem("N051", "message has no payload", raw_pointer, warning=True)
             self.schemas[class_name] = {"type": "object"}
             return
-        schema = _bundle(raw_payload, payload)
+        schema = _bundle(raw_payload, payload, self.component_class)
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
             name = str(schema["$ref"]).rsplit("/", 1)[-1]
             target = self.schemas.get(name)
             schema = copy.deepcopy(target) if isinstance(target, dict) else {"allOf": [schema]}
-        if isinstance(schema, dict) and discriminator:
-            props = schema.get("properties")
-            if isinstance(props, dict) and discriminator in props:
-                required = list(schema.get("required") or [])
-                if discriminator not in required:
-                    schema["required"] = [*required, discriminator]
-                prop = props[discriminator]
-                if isinstance(prop, dict) and "const" in prop and "type" not in prop:
-                    prop["type"] = _json_type(prop["const"])
+        self.require_discriminator(schema, discriminator)
         self.schemas[class_name] = schema
+
+    @staticmethod
+    def require_discriminator(schema: Any, discriminator: str | None) -> None:
+        """Mark the discriminator property required (and typed) so the model has a Literal."""
+        if not isinstance(schema, dict) or not discriminator:
+            return
+        props = schema.get("properties")
+        if isinstance(props, dict) and discriminator in props:
+            required = list(schema.get("required") or [])
+            if discriminator not in required:
+                schema["required"] = [*required, discriminator]
+            prop = props[discriminator]
+            if isinstance(prop, dict) and "const" in prop and "type" not in prop:
+                prop["type"] = _json_type(prop["const"])
 
     # ---- events ---------------------------------------------------------------------------
 
@@ -242,12 +292,12 @@ class _Normaliser:
                     continue
                 seen.add(id(event))
                 key = self.component_messages.get(id(event)) or f"{op_id}_event_{i}"
-                name = self.message_class_name(event, key, "Event")
                 pointer = (
                     f"/components/messages/{_escape(key)}"
                     if id(event) in self.component_messages
                     else f"/operations/{_escape(op_id)}/x-events/{i}"
                 )
+                name = self.message_class_name(event, key, "Event", pointer)
                 self.add_message_schema(event, name, pointer, "action")
                 value = _const(event.get("payload"), "action")
                 out.append(MessageModel(key, name, value, _metadata(event), pointer))
@@ -297,21 +347,23 @@ class _Normaliser:
     ) -> ChannelModel | None:
         pointer = f"/channels/{_escape(cid)}"
         address = ch.get("address")
+        route: str | None = None
         if not isinstance(address, str) or not address:
             self.problem(
                 "N010",
-                f"channel {cid!r} has no address; it is not served",
+                f"channel {cid!r} has no address; its consumer is generated but not served",
                 pointer,
                 warning=True,
             )
-            return None
-        route = address if address.startswith("/") else "/" + address
-        if any(c in route for c in "?#") or not _valid_template(route):
-            self.problem(
-                "N011", f"address {address!r} cannot be a route path", pointer + "/address"
-            )
-            return None
-        params = tuple(_template_fields(route))
+            address = None
+        else:
+            route = address if address.startswith("/") else "/" + address
+            if any(c in route for c in "?#") or not _valid_template(route):
+                self.problem(
+                    "N011", f"address {address!r} cannot be a route path", pointer + "/address"
+                )
+                return None
+        params = tuple(_template_fields(route or ""))
         layer = ch.get("x-channel-layer")
         if layer is not None and str(layer) not in layer_aliases:
             self.problem(
@@ -338,8 +390,8 @@ class _Normaliser:
         discriminator = self.discriminator(cid, incoming, channel_messages)
         messages = []
         for key, msg in channel_messages.items():
-            name = self.message_class_name(msg, f"{cid}_{key}", "Message")
             msg_pointer = f"{pointer}/messages/{_escape(key)}"
+            name = self.message_class_name(msg, f"{cid}_{key}", "Message", msg_pointer)
             self.add_message_schema(msg, name, msg_pointer, discriminator)
             value = _const(msg.get("payload"), discriminator) if discriminator else None
             messages.append(MessageModel(key, name, value, _metadata(msg), msg_pointer))
@@ -673,19 +725,31 @@ def _plain(
     return value
 
 
-def _bundle(raw: Any, resolved: Any) -> Any:
-    """Schema for the model bundle: local component refs kept, every other ref inlined."""
+def _component_name(ref: Any) -> str | None:
+    """``"#/components/schemas/a~1b"`` -> ``"a/b"``; None for any other ref."""
+    prefix = "#/components/schemas/"
+    if not isinstance(ref, str) or not ref.startswith(prefix) or "/" in ref[len(prefix) :]:
+        return None
+    return unquote(ref[len(prefix) :]).replace("~1", "/").replace("~0", "~")
+
+
+def _bundle(raw: Any, resolved: Any, names: Mapping[str, str]) -> Any:
+    """Schema for the model bundle: refs to component schemas point at their class names in
+    the bundle; every other ref is inlined."""
     if isinstance(raw, dict):
         ref = raw.get("$ref")
         if isinstance(ref, str):
-            if ref.startswith("#/components/schemas/") and "/" not in ref[21:]:
-                return {"$ref": ref}
+            name = _component_name(ref)
+            if name is not None and name in names:
+                return {"$ref": "#/components/schemas/" + names[name]}
             return _plain(resolved)
         res = resolved if isinstance(resolved, dict) else {}
-        return {str(k): _bundle(v, res.get(k)) for k, v in raw.items()}
+        return {str(k): _bundle(v, res.get(k), names) for k, v in raw.items()}
     if isinstance(raw, list):
         res_list = resolved if isinstance(resolved, list) else []
-        return [_bundle(v, res_list[i] if i < len(res_list) else None) for i, v in enumerate(raw)]
+        return [
+            _bundle(v, res_list[i] if i < len(res_list) else None, names) for i, v in enumerate(raw)
+        ]
     if raw is None and resolved is not None:
         return _plain(resolved)
     return raw

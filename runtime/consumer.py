@@ -93,7 +93,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     Class attributes (the generated contract base class sets them from the spec):
 
     - ``channel_id``: AsyncAPI channel id (key under ``channels``).
-    - ``address``: the channel address (route path), e.g. ``/ws/room/{room_name}``.
+    - ``address``: the channel address, e.g. ``/ws/room/{room_name}`` (``None``: not served).
     - ``channel_layer_alias``: fast-channels layer alias (``x-channel-layer``), or ``None``.
     - ``group_templates``: group names joined after authentication (``x-groups``); ``{param}``
       is replaced by the path parameter of that name. A fast-channels style class-level
@@ -109,7 +109,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     """
 
     channel_id: ClassVar[str] = ""
-    address: ClassVar[str] = ""
+    address: ClassVar[str | None] = None
     channel_layer_alias: str | None = None
     group_templates: ClassVar[tuple[str, ...]] = ()
     discriminator_field: ClassVar[str | None] = "action"
@@ -160,7 +160,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
                     except LookupError:
                         continue
                     cls._passthrough.setdefault(value, model)
-        params = set(_template_fields(cls.address))
+        params = set(_template_fields(cls.address or ""))
         for template in cls.groups_templates():
             unknown = [f for f in _template_fields(template) if f not in params]
             if unknown and cls.address:

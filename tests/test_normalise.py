@@ -552,8 +552,17 @@ def test_channel_without_address_warns_and_is_not_served(tmp_path: Path) -> None
     assert problem.pointer == "/channels/internal"
     assert problem.position is not None
     assert problem.position.line == line_of(spec_text(CHANNEL_WITHOUT_ADDRESS), "description: a")
-    assert [c.id for c in service.channels] == ["served"]
+    # the consumer exists (the channel is a message contract) but has no route
+    assert [(c.id, c.route) for c in service.channels] == [
+        ("served", "/ws/served"),
+        ("internal", None),
+    ]
     app = generate_app(tmp_path, CHANNEL_WITHOUT_ADDRESS)
-    assert sorted(p.name for p in (app / "consumers").glob("*.py")) == ["__init__.py", "served.py"]
+    assert sorted(p.name for p in (app / "consumers").glob("*.py")) == [
+        "__init__.py",
+        "internal.py",
+        "served.py",
+    ]
     routing = (app / "generated" / "routing.py").read_text(encoding="utf-8")
-    assert "internal" not in routing.lower()
+    routes = routing[routing.index("ROUTES:") :]
+    assert "InternalConsumer" not in routes and "ServedConsumer" in routes

@@ -56,7 +56,7 @@ def _params(path: str) -> list[str]:
 
 
 class _ChannelEmitter:
-    def __init__(self, path: str, cls: type[Consumer], schemas: PayloadSchemas) -> None:
+    def __init__(self, path: str | None, cls: type[Consumer], schemas: PayloadSchemas) -> None:
         self.cls = cls
         self.schemas = schemas
         self.meta: Mapping[str, Any] = cls.asyncapi or {}
@@ -66,7 +66,7 @@ class _ChannelEmitter:
         # the spec's address verbatim when this route serves it (a route path needs a leading
         # "/" that an address such as "light/measured" does not have)
         declared = cls.address
-        served = declared if declared.startswith("/") else "/" + declared
+        served = (declared if declared.startswith("/") else "/" + declared) if declared else None
         self.channel["address"] = declared if declared and served == path else path
         self.key_of: dict[type[BaseModel], str] = {}
         self.messages: dict[str, Any] = {}
@@ -141,7 +141,7 @@ class _ChannelEmitter:
             if key not in self.messages:
                 self.messages[key] = self.message_object(model, self.meta_message(key))
         channel = self.channel
-        names = _params(channel["address"])
+        names = _params(channel["address"] or "")
         declared: Mapping[str, Any] = channel.pop("parameters", None) or {}
         if names:
             # A generated contract lists the spec's parameters: keep exactly those (a spec may
@@ -202,6 +202,7 @@ def build_document(
     routes: Iterable[BaseRoute],
     metadata: Mapping[str, Any] | None = None,
     layers: Iterable[LayerSpec] | None = None,
+    consumers: Iterable[type[Consumer]] = (),
 ) -> dict[str, Any]:
     """Build the AsyncAPI 3.0.0 document of an app.
 
@@ -211,6 +212,9 @@ def build_document(
         metadata: the document skeleton carried by the generated contract (``info``,
             ``servers``, ``components.securitySchemes``, root extensions ...). Its
             ``channels`` and ``operations`` are ignored: they come from the code.
+        layers: the registered layer declarations; emitted as root ``x-channel-layers``.
+        consumers: consumer classes of channels that may have no route; each one not served
+            by a route is emitted after the routed ones, with ``address: null``.
 
     Returns:
         A JSON-compatible dict with keys in a fixed order; channels and operations appear in
@@ -228,7 +232,10 @@ def build_document(
     schemas = PayloadSchemas()
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for path, cls in consumer_routes(routes):
+    served: list[tuple[str | None, type[Consumer]]] = list(consumer_routes(routes))
+    routed = {cls for _, cls in served}
+    served += [(None, cls) for cls in consumers if cls not in routed]
+    for path, cls in served:
         cid, channel, ops = _ChannelEmitter(path, cls, schemas).build()
         channels[cid] = channel
         for op_id, op in ops.items():

@@ -3,6 +3,7 @@
 
 """One WebSocket route per channel address, served by the channel's consumer."""
 
+from chanspec.runtime import Consumer
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from ..consumers.analytics import AnalyticsConsumer
@@ -13,7 +14,18 @@ from ..consumers.reliable_chat import ReliableChatConsumer
 from ..consumers.room_chat import RoomChatConsumer
 from ..consumers.system import SystemConsumer
 
-__all__ = ["ROUTES"]
+__all__ = ["CONSUMERS", "ROUTES"]
+
+CONSUMERS: tuple[type[Consumer], ...] = (
+    SystemConsumer,
+    RoomChatConsumer,
+    BackgroundJobsConsumer,
+    ChatConsumer,
+    ReliableChatConsumer,
+    NotificationsConsumer,
+    AnalyticsConsumer,
+)
+"""Every channel's consumer, served or not (channels without an address are not)."""
 
 ROUTES: list[BaseRoute] = [
     WebSocketRoute("/ws/system", SystemConsumer.as_asgi()),

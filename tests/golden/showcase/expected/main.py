@@ -8,8 +8,8 @@ from chanspec.runtime import create_app
 
 from .generated.document import METADATA
 from .generated.layers import LAYERS
-from .generated.routing import ROUTES
+from .generated.routing import CONSUMERS, ROUTES
 
 __all__ = ["app"]
 
-app = create_app(ROUTES, layers=LAYERS, metadata=METADATA)
+app = create_app(ROUTES, layers=LAYERS, metadata=METADATA, consumers=CONSUMERS)
