@@ -6,13 +6,14 @@ Regenerate the page with ``python -m chanspec.codegen.catalogue > docs/diagnosti
 
 from __future__ import annotations
 
+from .convert import CONVERT_CODES
 from .normalise import NORMALISE_CODES
 from .problems import CODES
 from .scaffold import SCAFFOLD_CODES
 
 __all__ = ["ALL_CODES", "diagnostics_markdown"]
 
-ALL_CODES: dict[str, str] = {**CODES, **NORMALISE_CODES, **SCAFFOLD_CODES}
+ALL_CODES: dict[str, str] = {**CODES, **CONVERT_CODES, **NORMALISE_CODES, **SCAFFOLD_CODES}
 
 
 def diagnostics_markdown() -> str:
@@ -23,8 +24,8 @@ def diagnostics_markdown() -> str:
         "`chanspec validate` and `generate` print every problem as",
         "`file:line:col: error[CODE] message (at /json/pointer)` with a hint where one helps.",
         "Errors exit 1 and nothing is written; warnings do not stop generation.",
-        "`L` codes come from loading, `N` from normalising, `G` from updating your consumer",
-        "modules on regeneration.",
+        "`L` codes come from loading, `C` from converting AsyncAPI 2.x, `N` from normalising,",
+        "`G` from updating your consumer modules on regeneration.",
         "",
         "Generated from the code: `python -m chanspec.codegen.catalogue > docs/diagnostics.md`.",
         "",

@@ -35,6 +35,8 @@ class MessageModel:
         discriminator_value: the const of the channel's discriminator property, if any.
         metadata: the message object without ``payload`` (for the emitted document).
         pointer: JSON pointer of the message in the source document (for messages).
+        discriminator_optional: the spec does not require the discriminator property (the
+            model does, to route; the emitted document says optional again).
     """
 
     key: str
@@ -42,6 +44,7 @@ class MessageModel:
     discriminator_value: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
     pointer: str = ""
+    discriminator_optional: bool = False
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class _Normaliser:
         self.class_names: set[str] = set()
         self.message_class: dict[int, str] = {}
         self.component_class: dict[str, str] = {}
+        self.optional_discriminator: set[str] = set()
+        self.foreign_payload: set[str] = set()
         self.schemas: dict[str, Any] = {}
 
     # ---- problems -------------------------------------------------------------------------
@@ -237,7 +239,7 @@ class _Normaliser:
         self, message: dict[str, Any], class_name: str, raw_pointer: str, discriminator: str | None
     ) -> None:
         if class_name in self.schemas:
-            self.require_discriminator(self.schemas[class_name], discriminator)
+            self.require_discriminator(self.schemas[class_name], discriminator, class_name)
             return
         payload = message.get("payload")
         raw_msg = self.raw_at(raw_pointer)
@@ -252,6 +254,7 @@ class _Normaliser:
                     warning=True,
                 )
                 self.schemas[class_name] = {}
+                self.foreign_payload.add(class_name)
                 return
             payload = payload.get("schema")
             raw_payload = raw_payload.get("schema") if isinstance(raw_payload, dict) else None
@@ -264,12 +267,17 @@ class _Normaliser:
             name = str(schema["$ref"]).rsplit("/", 1)[-1]
             target = self.schemas.get(name)
             schema = copy.deepcopy(target) if isinstance(target, dict) else {"allOf": [schema]}
-        self.require_discriminator(schema, discriminator)
+        self.require_discriminator(schema, discriminator, class_name)
         self.schemas[class_name] = schema
 
-    @staticmethod
-    def require_discriminator(schema: Any, discriminator: str | None) -> None:
-        """Mark the discriminator property required (and typed) so the model has a Literal."""
+    def require_discriminator(
+        self, schema: Any, discriminator: str | None, class_name: str = ""
+    ) -> None:
+        """Mark the discriminator property required (and typed) so the model has a Literal.
+
+        A class whose spec schema left it optional is remembered in ``optional_discriminator``
+        so the emitted document says optional again (the round trip stays exact).
+        """
         if not isinstance(schema, dict) or not discriminator:
             return
         props = schema.get("properties")
@@ -277,9 +285,27 @@ class _Normaliser:
             required = list(schema.get("required") or [])
             if discriminator not in required:
                 schema["required"] = [*required, discriminator]
+                self.optional_discriminator.add(class_name)
             prop = props[discriminator]
             if isinstance(prop, dict) and "const" in prop and "type" not in prop:
                 prop["type"] = _json_type(prop["const"])
+
+    def message_model(
+        self, key: str, class_name: str, value: Any, message: dict[str, Any], pointer: str
+    ) -> MessageModel:
+        """The model of one message; a payload in a non-JSON-Schema format (Avro, ...) stays in
+        the metadata, since no code can show it."""
+        metadata = _metadata(message)
+        if class_name in self.foreign_payload:
+            metadata["payload"] = _plain(message.get("payload"))
+        return MessageModel(
+            key,
+            class_name,
+            value,
+            metadata,
+            pointer,
+            discriminator_optional=class_name in self.optional_discriminator,
+        )
 
     # ---- events ---------------------------------------------------------------------------
 
@@ -300,7 +326,7 @@ class _Normaliser:
                 name = self.message_class_name(event, key, "Event", pointer)
                 self.add_message_schema(event, name, pointer, "action")
                 value = _const(event.get("payload"), "action")
-                out.append(MessageModel(key, name, value, _metadata(event), pointer))
+                out.append(self.message_model(key, name, value, event, pointer))
         return out
 
     # ---- channels -------------------------------------------------------------------------
@@ -394,7 +420,7 @@ class _Normaliser:
             name = self.message_class_name(msg, f"{cid}_{key}", "Message", msg_pointer)
             self.add_message_schema(msg, name, msg_pointer, discriminator)
             value = _const(msg.get("payload"), discriminator) if discriminator else None
-            messages.append(MessageModel(key, name, value, _metadata(msg), msg_pointer))
+            messages.append(self.message_model(key, name, value, msg, msg_pointer))
         operations = self.operations(cid, ops, channel_messages, key_of)
         module = unique(snake_case(cid), modules)
         base = pascal_case(cid)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .load import load_document
 from .model import ServiceModel
 from .normalise import normalise
 from .problems import Problem, Severity
 from .render import RenderedFile, render_service
+from .spec import load_spec
 from .write import TreeReport, check_tree, write_tree
 
 __all__ = ["GenerateResult", "analyse", "generate"]
@@ -31,7 +31,7 @@ class GenerateResult:
 
 def analyse(spec: Path, *, allow_remote: bool = False) -> tuple[ServiceModel | None, list[Problem]]:
     """Load and normalise ``spec``; returns the model (``None`` on errors) and every problem."""
-    doc = load_document(spec, allow_remote=allow_remote)
+    doc = load_spec(spec, allow_remote=allow_remote)
     problems = list(doc.problems)
     # A parsed document with a supported version is normalised even after loader errors
     # (e.g. an unresolvable $ref), so one run reports every problem, not just the first stage's.

@@ -87,7 +87,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         enable_version_header=False,
         use_one_literal_as_default=True,
         strict_nullable=True,  # `type: X` with a default stays X, not X | None
-        model_extra_keys={"examples"},  # payload-level examples survive the round trip
+        model_extra_keys={"examples", "discriminator"},  # survive the round trip
         model_extra_keys_without_x_prefix={"x-description"},  # see _exact_description
         use_standard_collections=True,
         use_union_operator=True,
@@ -218,6 +218,9 @@ def contract_context(service: ServiceModel) -> dict[str, Any]:
         }
         if used_events:
             meta["events"] = used_events
+        optional = [m.key for m in ch.messages if m.discriminator_optional]
+        if optional:
+            meta["optional_discriminator"] = optional
         metadata[ch.id] = meta
         params = (ch.metadata.get("parameters") or {}) if isinstance(ch.metadata, dict) else {}
         properties[ch.id] = [

@@ -17,7 +17,8 @@ from typing import Any
 from chanspec.runtime.app import document_of
 from chanspec.runtime.asyncapi import build_document, dump_json
 
-from .load import LoadedDocument, load_document, load_text
+from .load import LoadedDocument, load_text
+from .spec import load_spec
 
 __all__ = ["AppLoadError", "app_document", "is_app_reference", "load_side"]
 
@@ -73,4 +74,4 @@ def load_side(value: str) -> LoadedDocument:
         for char in "\x85\u2028\u2029":
             text = text.replace(char, f"\\u{ord(char):04x}")
         return load_text(text, value)
-    return load_document(value)
+    return load_spec(value)

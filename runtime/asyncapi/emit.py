@@ -83,15 +83,21 @@ class _ChannelEmitter:
             key = model.__name__
             self.key_of[model] = key
         if key not in self.messages:
-            self.messages[key] = self.message_object(model, self.meta_message(key))
+            self.messages[key] = self.message_object(model, self.meta_message(key), key)
         return key
 
     def meta_message(self, key: str) -> Mapping[str, Any]:
         return dict(self.meta.get("messages", {}).get(key, {}))
 
-    def message_object(self, model: type[BaseModel], meta: Mapping[str, Any]) -> dict[str, Any]:
+    def message_object(
+        self, model: type[BaseModel], meta: Mapping[str, Any], key: str | None = None
+    ) -> dict[str, Any]:
         obj = copy.deepcopy(dict(meta))
-        obj["payload"] = self.schemas.schema_of(model)
+        if "payload" not in obj:  # a payload no code can show (Avro, ...) is carried as is
+            optional = self.meta.get("optional_discriminator", ())
+            field = self.cls.discriminator_field
+            keep = frozenset({field}) if field and key is not None and key in optional else None
+            obj["payload"] = self.schemas.schema_of(model, optional=keep or frozenset())
         return obj
 
     def operations(self) -> dict[str, Any]:
@@ -139,7 +145,7 @@ class _ChannelEmitter:
         operations = self.operations()
         for key, model in self.cls.messages.items():
             if key not in self.messages:
-                self.messages[key] = self.message_object(model, self.meta_message(key))
+                self.messages[key] = self.message_object(model, self.meta_message(key), key)
         channel = self.channel
         names = _params(channel["address"] or "")
         declared: Mapping[str, Any] = channel.pop("parameters", None) or {}

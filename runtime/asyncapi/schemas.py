@@ -51,13 +51,21 @@ class PayloadSchemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def schema_of(self, model: type[BaseModel]) -> dict[str, Any]:
-        """The wire JSON Schema of ``model`` (see module docstring), refs inlined."""
+    def schema_of(
+        self, model: type[BaseModel], optional: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """The wire JSON Schema of ``model`` (see module docstring), refs inlined.
+
+        Args:
+            model: the message model.
+            optional: top-level one-value ``Literal`` properties the spec leaves optional: they
+                lose their default but are not made required.
+        """
         raw = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
         defs: dict[str, Any] = raw.pop("$defs", {})
         for schema in defs.values():
             _clean(schema)
-        _clean(raw)
+        _clean(raw, optional)
         recursive = {name for name in defs if _reaches(defs, name, name, set())}
         for name in sorted(recursive):
             if name not in self.components:
@@ -91,7 +99,7 @@ def _subschemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _clean(schema: dict[str, Any]) -> None:
+def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> None:
     schema.pop("title", None)
     props = schema.get("properties")
     if isinstance(props, dict):
@@ -101,7 +109,8 @@ def _clean(schema: dict[str, Any]) -> None:
                 continue
             if "const" in prop and prop.get("default", object()) == prop["const"]:
                 del prop["default"]
-                required.add(name)
+                if name not in optional:
+                    required.add(name)
             elif "default" in prop and prop["default"] is None and NULL in prop.get("anyOf", []):
                 del prop["default"]
                 branches = [b for b in prop.pop("anyOf") if b != NULL]
