@@ -1,6 +1,7 @@
 """The ``chanspec`` command line (click).
 
-Exit codes: 0 ok; 1 problems found, stale output or differences; 2 usage errors (click's own).
+Exit codes: 0 ok; 1 problems found, stale output, or (diff) a change at or above --fail-on;
+2 usage errors and a diff side that cannot be loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 import click
 from chanspec.runtime.asyncapi import dump_json, dump_yaml
 
-from .diff import Difference, diff_documents, format_json, format_text
+from .diff import Difference
+from .diff_format import FORMATS, Location, render
+from .diff_rules import FAIL_ON, classify_documents, fails
+from .docs_command import docs_command
 from .load import LoadedDocument
 from .pipeline import analyse, generate
 from .problems import Problem, Severity
@@ -122,28 +126,53 @@ def _load(value: str) -> LoadedDocument:
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def diff(old: str, new: str, fmt: str) -> None:
-    """Compare OLD and NEW (each a spec path or module:app); exit 1 when they differ."""
-    a, b = _load(old), _load(new)
-    diffs = diff_documents(a.resolved, b.resolved)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output: text, json, markdown, or github (Actions annotations).",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(FAIL_ON),
+    default="breaking",
+    show_default=True,
+    help="Exit 1 when a change is at or above this level.",
+)
+def diff(old: str, new: str, fmt: str, fail_on: str) -> None:
+    """Compare OLD and NEW (each a spec path or module:app) and classify every change.
 
-    def locate(d: Difference) -> str | None:
-        places = []
+    Each change gets a rule (breaking, warning or info; see docs/diff-rules.md). Exit 1 when
+    a change is at or above --fail-on, 0 otherwise, 2 when a side cannot be loaded.
+    """
+    try:
+        a, b = _load(old), _load(new)
+    except click.ClickException as exc:
+        exc.exit_code = 2
+        raise
+    findings = classify_documents(a.resolved, b.resolved)
+
+    # file:line:col only for spec sides: an app side is loaded from its emitted JSON text,
+    # whose positions point nowhere a user can open (its ``path`` is ``module:attr``)
+    spec_side = {id(a): a.path.is_file(), id(b): b.path.is_file()}
+
+    def locate(d: Difference) -> Location:
+        places: list[Any] = []
         for doc, origin in ((a, d.old_origin), (b, d.new_origin)):
-            if origin is None:
-                continue
-            container, key = origin
-            pos = doc.source.position_of(container, key) or doc.source.position_of(container)
-            if pos is not None:
-                places.append(str(pos))
-        return ", ".join(places) or None
+            pos = None
+            if origin is not None and spec_side[id(doc)]:
+                container, key = origin
+                pos = doc.source.position_of(container, key) or doc.source.position_of(container)
+            places.append(pos)
+        return Location(places[0], places[1])
 
-    if fmt == "json":
-        click.echo(format_json(diffs))
-    else:
-        click.echo(format_text(diffs, old_label=old, new_label=new, locate=locate).rstrip("\n"))
-    sys.exit(1 if diffs else 0)
+    text = render(findings, fmt, old_label=old, new_label=new, locate=locate)
+    if text:
+        click.echo(text)
+    sys.exit(1 if fails(findings, fail_on) else 0)
 
 
 @main.command()
@@ -161,3 +190,6 @@ def emit(app: str, fmt: str, out: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
+
+
+main.add_command(docs_command)

@@ -75,9 +75,10 @@ Generic values
     (``1 == 1.0`` but ``True != 1``), YAML dates become ISO strings.
 
 Sets
-    ``required``, ``enum``, tag lists (sorted by ``name``), message-key lists,
-    channel ``servers`` and ``security`` lists are sorted and de-duplicated; a
-    difference in a set is reported once, as ``changed`` of the whole list.
+    ``required``, ``enum``, schema ``type`` lists, tag lists (sorted by
+    ``name``), message-key lists, channel ``servers`` and ``security`` lists
+    are sorted and de-duplicated; a difference in a set is reported once, as
+    ``changed`` of the whole list.
 
 JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
     * dropped: ``title``, ``$schema``, ``$id``, ``$comment``, ``$defs`` and
@@ -109,6 +110,28 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
       ancestor>"}``, so identical recursive structures compare equal.
     * unresolved references ``{"$ref": ...}`` are kept as they are.
 
+Comparison (:func:`diff_documents`)
+    Dicts key by key and plain lists index by index, down to the deepest
+    differing value.  At a position that is a JSON Schema on both sides (see
+    :func:`schema_path`):
+
+    * ``anyOf``/``oneOf``/``allOf`` members are matched as sets: equal members
+      pair up; when as many members are left on each side they are compared
+      pairwise in order (pointer with B's index), otherwise each is reported
+      ``removed`` (A's index) or ``added`` (B's index);
+    * a nullability change is reported once, as the null branch
+      ``<schema>/anyOf/<last>`` ``removed`` or ``added`` (value
+      ``{"type": "null"}``); the rest of the nullable side (its annotations
+      merged with its single non-null member when their keys do not overlap,
+      else with ``anyOf`` of the non-null members) is then compared with the
+      other side, so a simultaneous type change is a second difference whose
+      pointer follows the side without the null branch;
+    * a ``const`` facing an ``enum`` is compared as the one-value ``enum``
+      (one ``changed`` at ``<schema>/enum``), and a ``const`` whose ``type``
+      the canonical view dropped gets the other side's ``type`` back when
+      that type admits the const, so introducing a const is one ``added`` at
+      ``<schema>/const``.
+
 Known limitations: shared (non-cyclic) sub-objects are canonicalised once per
 occurrence, so pathological DAG-shaped schemas cost time exponential in their
 sharing depth; a message's ``contentType`` is not defaulted from
@@ -126,10 +149,15 @@ from typing import Any, Literal
 
 __all__ = [
     "Difference",
+    "SchemaPath",
     "canonical_document",
     "diff_documents",
     "format_json",
     "format_text",
+    "join_pointer",
+    "lookup",
+    "schema_path",
+    "split_pointer",
 ]
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -805,7 +833,7 @@ class _Canonicaliser:
         kind = s.get("type")
         if isinstance(kind, list):
             kinds = self._set(kind)
-            s["type"] = kinds[0] if len(kinds) == 1 else list(kinds)
+            s["type"] = kinds[0] if len(kinds) == 1 else kinds
 
         enum = s.get("enum")
         if isinstance(enum, list):
@@ -827,7 +855,7 @@ class _Canonicaliser:
 
         kind = s.get("type")
         if isinstance(kind, list) and "null" in kind and len(kind) >= 2:
-            rest = [k for k in kind if k != "null"]
+            rest = _SetList(k for k in kind if k != "null")
             s["type"] = rest[0] if len(rest) == 1 else rest
             nullable = True
 
@@ -959,6 +987,148 @@ class _Canonicaliser:
 
 
 # --------------------------------------------------------------------------- #
+# Schema positions
+# --------------------------------------------------------------------------- #
+
+_STEP_MAPS = _SCHEMA_MAP_KEYS | {"dependencies"}
+_MESSAGE_PARTS = ("payload", "headers")
+
+
+@dataclass(frozen=True)
+class SchemaPath:
+    """Where a pointer into a canonical view lies relative to a JSON Schema.
+
+    Attributes:
+        root: pointer of the schema root, e.g.
+            ``"/channels/room/messages/ping/payload"``.
+        steps: the structural steps from the root down to the innermost
+            schema holding the pointer, each a tuple of unescaped segments:
+            ``("properties", name)``, ``("patternProperties", re)``,
+            ``("dependentSchemas" | "dependencies", name)``, ``("items",)``,
+            ``("items" | "prefixItems" | "anyOf" | "oneOf" | "allOf", index)``
+            or a one-schema keyword such as ``("additionalProperties",)`` or
+            ``("not",)``.
+        rest: unescaped segments below that schema (a keyword, then for
+            generic values such as ``examples`` deeper segments); ``()`` when
+            the pointer designates a schema itself.
+    """
+
+    root: str
+    steps: tuple[tuple[str, ...], ...]
+    rest: tuple[str, ...]
+
+    @property
+    def schema_pointer(self) -> str:
+        """Pointer of the innermost schema (``root`` followed by ``steps``)."""
+        return self.root + "".join(f"/{_escape(seg)}" for step in self.steps for seg in step)
+
+
+def split_pointer(pointer: str) -> list[str]:
+    """RFC 6901 pointer -> unescaped segments (``""`` -> ``[]``)."""
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def join_pointer(segments: Iterable[str]) -> str:
+    """Unescaped segments -> RFC 6901 pointer (``[]`` -> ``""``)."""
+    return "".join(f"/{_escape(seg)}" for seg in segments)
+
+
+def lookup(tree: Any, segments: Sequence[str]) -> Any:
+    """The value at ``segments`` in a canonical tree, or ``None`` when absent."""
+    node = tree
+    for seg in segments:
+        if isinstance(node, dict) and seg in node:
+            node = node[seg]
+        elif isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
+            node = node[int(seg)]
+        else:
+            return None
+    return node
+
+
+def _schema_root(segs: Sequence[str], tree: Any) -> int | None:
+    """Number of leading segments that make up the schema root, or None."""
+    if len(segs) < 5:
+        return None
+    head, _, kind, key, part = segs[:5]
+    if head == "channels" and kind == "bindings" and key == "ws" and part in ("query", "headers"):
+        return 5
+    if part == "schema" and (
+        (head == "channels" and kind == "parameters") or (head == "servers" and kind == "variables")
+    ):
+        return 5
+    message = (head == "channels" and kind == "messages") or (
+        head == "operations" and kind == "x-events" and key.isdigit()
+    )
+    if not message or part not in _MESSAGE_PARTS:
+        return None
+    if tree is None:
+        return 5
+    body = lookup(tree, segs[:5])
+    if isinstance(body, dict) and "schemaFormat" in body and "schema" in body:
+        fmt = body["schemaFormat"]
+        json_schema = isinstance(fmt, str) and bool(
+            _DEFAULT_SCHEMA_FORMAT.match(fmt) or _JSON_SCHEMA_FORMAT.match(fmt)
+        )
+        return 6 if json_schema and len(segs) > 5 and segs[5] == "schema" else None
+    msg = lookup(tree, segs[:4])
+    if isinstance(msg, dict) and "schemaFormat" in msg:
+        return None  # a non-default schemaFormat: the payload is opaque
+    return 5
+
+
+def schema_path(pointer: str, tree: Any = None) -> SchemaPath | None:
+    """Locate ``pointer`` relative to the JSON Schema it falls in, if any.
+
+    Schemas of the canonical view (module docstring) are rooted at
+    ``/channels/<c>/messages/<m>/payload|headers``,
+    ``/operations/<o>/x-events/<i>/payload|headers``,
+    ``/channels/<c>/bindings/ws/query|headers``,
+    ``/channels/<c>/parameters/<p>/schema`` and
+    ``/servers/<s>/variables/<v>/schema``; a Multi Format Schema Object
+    payload is rooted at its ``schema`` when its format is JSON Schema.
+
+    Args:
+        pointer: RFC 6901 pointer into a canonical view.
+        tree: that canonical view (default ``None``).  When given, message
+            payloads in a non-JSON-Schema ``schemaFormat`` are recognised as
+            opaque (the result is ``None``) and multi-format payloads are
+            rooted at ``schema``; without it every message payload counts as
+            a JSON Schema.
+
+    Returns:
+        A :class:`SchemaPath`, or ``None`` when the pointer is not at or
+        below a schema root.  The walk below the root is by segment only
+        (draft-07 keywords, AsyncAPI 3.0 "Schema Object"), so it also works
+        for pointers valid on one side only.
+    """
+    segs = split_pointer(pointer)
+    start = _schema_root(segs, tree)
+    if start is None:
+        return None
+    steps: list[tuple[str, ...]] = []
+    i, n = start, len(segs)
+    while i < n:
+        seg = segs[i]
+        if seg in _STEP_MAPS:
+            if i + 1 >= n:
+                break
+            steps.append((seg, segs[i + 1]))
+            i += 2
+        elif seg in _SCHEMA_ONE_KEYS or (
+            seg == "items" and (i + 1 >= n or not segs[i + 1].isdigit())
+        ):
+            steps.append((seg,))
+            i += 1
+        elif (seg in _SCHEMA_LIST_KEYS or seg == "items") and i + 1 < n and segs[i + 1].isdigit():
+            steps.append((seg, segs[i + 1]))
+            i += 2
+        else:
+            break
+    return SchemaPath(join_pointer(segs[:start]), tuple(steps), tuple(segs[i:]))
+
+
+# --------------------------------------------------------------------------- #
 # Public functions
 # --------------------------------------------------------------------------- #
 
@@ -999,9 +1169,11 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[Difference]
         canonical views differ (a removed channel is a single ``removed`` at
         ``/channels/<id>``), sorted by pointer segment by segment (numeric
         segments numerically).  Set-valued lists (``required``, ``enum``,
-        tags, message keys, channel servers, security) are reported as one
-        ``changed`` of the whole list; other lists index by index.  An empty
-        list means the documents are equivalent.
+        ``type``, tags, message keys, channel servers, security) are reported
+        as one ``changed`` of the whole list; schema combinators are matched
+        as sets and nullability changes are reported once (see "Comparison"
+        in the module docstring); other lists index by index.  An empty list
+        means the documents are equivalent.
 
     Raises:
         TypeError: if either argument is not a dict.
@@ -1010,47 +1182,207 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[Difference]
         if not isinstance(doc, dict):
             raise TypeError(f"expected an AsyncAPI document (dict), got {type(doc).__name__}")
     side_a, side_b = _Canonicaliser(old), _Canonicaliser(new)
-    tree_a, tree_b = side_a.run(), side_b.run()
-    diffs: list[Difference] = []
+    comparer = _Comparer(side_a, side_b, side_a.run(), side_b.run())
+    comparer.compare(comparer.tree_a, comparer.tree_b, "", None, None)
+    diffs = comparer.diffs
+    diffs.sort(key=lambda d: _pointer_key(d.pointer))
+    return diffs
 
-    def compare(a: Any, b: Any, pointer: str, oa: Origin | None, ob: Origin | None) -> None:
+
+class _Comparer:
+    """Walks two canonical trees side by side and collects :class:`Difference` objects."""
+
+    def __init__(
+        self,
+        side_a: _Canonicaliser,
+        side_b: _Canonicaliser,
+        tree_a: dict[str, Any],
+        tree_b: dict[str, Any],
+    ) -> None:
+        self.side_a, self.side_b = side_a, side_b
+        self.tree_a, self.tree_b = tree_a, tree_b
+        self.diffs: list[Difference] = []
+
+    def _removed(self, pointer: str, value: Any, origin: Origin | None) -> None:
+        self.diffs.append(Difference(pointer, "removed", old=_plain(value), old_origin=origin))
+
+    def _added(self, pointer: str, value: Any, origin: Origin | None) -> None:
+        self.diffs.append(Difference(pointer, "added", new=_plain(value), new_origin=origin))
+
+    def _is_schema(self, pointer: str) -> bool:
+        """Whether ``pointer`` designates a JSON Schema on both sides."""
+        for tree in (self.tree_a, self.tree_b):
+            where = schema_path(pointer, tree)
+            if where is None or where.rest:
+                return False
+        return True
+
+    def compare(self, a: Any, b: Any, pointer: str, oa: Origin | None, ob: Origin | None) -> None:
         if isinstance(a, dict) and isinstance(b, dict):
+            schema = self._is_schema(pointer)
+            if schema:
+                a, b = self._align(a, b, pointer, oa, ob)
+                if not (isinstance(a, dict) and isinstance(b, dict)):
+                    self.compare(a, b, pointer, oa, ob)
+                    return
             for key in sorted(set(a) | set(b)):
                 child = f"{pointer}/{_escape(key)}"
-                ca = side_a.origin(a, key) or oa
-                cb = side_b.origin(b, key) or ob
+                ca = self.side_a.origin(a, key) or oa
+                cb = self.side_b.origin(b, key) or ob
                 if key not in b:
-                    diffs.append(Difference(child, "removed", old=_plain(a[key]), old_origin=ca))
+                    self._removed(child, a[key], ca)
                 elif key not in a:
-                    diffs.append(Difference(child, "added", new=_plain(b[key]), new_origin=cb))
+                    self._added(child, b[key], cb)
+                elif schema and key in _COMBINATORS and _plain_list(a[key]) and _plain_list(b[key]):
+                    self._members(a[key], b[key], child, ca, cb)
                 else:
-                    compare(a[key], b[key], child, ca, cb)
+                    self.compare(a[key], b[key], child, ca, cb)
             return
-        if (
-            isinstance(a, list)
-            and isinstance(b, list)
-            and not isinstance(a, _SetList)
-            and not isinstance(b, _SetList)
-        ):
+        if _plain_list(a) and _plain_list(b):
             for i in range(max(len(a), len(b))):
                 child = f"{pointer}/{i}"
-                ca = side_a.origin(a, i) or oa
-                cb = side_b.origin(b, i) or ob
+                ca = self.side_a.origin(a, i) or oa
+                cb = self.side_b.origin(b, i) or ob
                 if i >= len(b):
-                    diffs.append(Difference(child, "removed", old=_plain(a[i]), old_origin=ca))
+                    self._removed(child, a[i], ca)
                 elif i >= len(a):
-                    diffs.append(Difference(child, "added", new=_plain(b[i]), new_origin=cb))
+                    self._added(child, b[i], cb)
                 else:
-                    compare(a[i], b[i], child, ca, cb)
+                    self.compare(a[i], b[i], child, ca, cb)
             return
         if _json_key(a) != _json_key(b):
-            diffs.append(
+            self.diffs.append(
                 Difference(pointer, "changed", _plain(a), _plain(b), old_origin=oa, new_origin=ob)
             )
 
-    compare(tree_a, tree_b, "", None, None)
-    diffs.sort(key=lambda d: _pointer_key(d.pointer))
-    return diffs
+    def _members(
+        self, a: list[Any], b: list[Any], pointer: str, oa: Origin | None, ob: Origin | None
+    ) -> None:
+        """Compare anyOf/oneOf/allOf members as sets (equal members match first)."""
+        keys_b = [_json_key(v) for v in b]
+        free_b = list(range(len(b)))
+        only_a: list[int] = []
+        for i, value in enumerate(a):
+            key = _json_key(value)
+            match = next((j for j in free_b if keys_b[j] == key), None)
+            if match is None:
+                only_a.append(i)
+            else:
+                free_b.remove(match)
+        if len(only_a) == len(free_b):
+            for i, j in zip(only_a, free_b, strict=True):
+                ca = self.side_a.origin(a, i) or oa
+                cb = self.side_b.origin(b, j) or ob
+                self.compare(a[i], b[j], f"{pointer}/{j}", ca, cb)
+            return
+        for i in only_a:
+            self._removed(f"{pointer}/{i}", a[i], self.side_a.origin(a, i) or oa)
+        for j in free_b:
+            self._added(f"{pointer}/{j}", b[j], self.side_b.origin(b, j) or ob)
+
+    def _align(
+        self,
+        a: dict[str, Any],
+        b: dict[str, Any],
+        pointer: str,
+        oa: Origin | None,
+        ob: Origin | None,
+    ) -> tuple[Any, Any]:
+        """Report a nullability change once and line up enum/const spellings.
+
+        Returns the two schemas to compare further: the nullable side without
+        its null branch, and a ``const`` spelled as a one-value ``enum`` (with
+        the ``type`` the canonical view dropped) when the other side has an
+        ``enum`` or a ``type``.
+        """
+        null_a, null_b = _null_wrapped(a), _null_wrapped(b)
+        if null_a != null_b:
+            side, wrapped, base = (self.side_a, a, oa) if null_a else (self.side_b, b, ob)
+            members = wrapped["anyOf"]
+            last = len(members) - 1
+            origin = side.origin(members, last) or side.origin(wrapped, "anyOf") or base
+            child = f"{pointer}/anyOf/{last}"
+            if null_a:
+                self._removed(child, members[last], origin)
+                a = _unwrap_null(side, wrapped)
+            else:
+                self._added(child, members[last], origin)
+                b = _unwrap_null(side, wrapped)
+        if isinstance(a, dict) and isinstance(b, dict):
+            a = _const_as_enum(self.side_a, a, b)
+            b = _const_as_enum(self.side_b, b, a)
+        return a, b
+
+
+def _plain_list(value: Any) -> bool:
+    """A list compared index by index (not a set-valued list)."""
+    return isinstance(value, list) and not isinstance(value, _SetList)
+
+
+def _null_wrapped(schema: dict[str, Any]) -> bool:
+    """``{..., anyOf: [..., {"type": "null"}]}``: the canonical spelling of a nullable schema."""
+    members = schema.get("anyOf")
+    return isinstance(members, list) and len(members) >= 2 and members[-1] == _NULL_SCHEMA
+
+
+def _copy_schema(side: _Canonicaliser, schema: dict[str, Any]) -> dict[str, Any]:
+    out = dict(schema)
+    for key in schema:
+        side._move(out, key, schema, key)
+    return out
+
+
+def _unwrap_null(side: _Canonicaliser, wrapped: dict[str, Any]) -> Any:
+    """The nullable schema ``wrapped`` without its null branch (origins kept)."""
+    core: dict[str, Any] = {}
+    for key, value in wrapped.items():
+        if key != "anyOf":
+            core[key] = value
+            side._move(core, key, wrapped, key)
+    members = wrapped["anyOf"][:-1]
+    if len(members) == 1:
+        member = members[0]
+        if not core:
+            return member
+        if (
+            isinstance(member, dict)
+            and "$ref" not in member
+            and "$recursive" not in member
+            and not set(member) & set(core)
+        ):
+            for key, value in member.items():
+                core[key] = value
+                side._move(core, key, member, key)
+            return core
+    core["anyOf"] = side._new_list(
+        (value, side.origin(wrapped["anyOf"], i)) for i, value in enumerate(members)
+    )
+    side._move(core, "anyOf", wrapped, "anyOf")
+    return core
+
+
+def _const_as_enum(
+    side: _Canonicaliser, schema: dict[str, Any], other: dict[str, Any]
+) -> dict[str, Any]:
+    """``schema`` with its ``const`` lined up with ``other``'s ``enum``/``type`` (see _align)."""
+    if "const" not in schema or "enum" in schema:
+        return schema
+    out: dict[str, Any] | None = None
+    if "enum" in other and "const" not in other:
+        out = _copy_schema(side, schema)
+        out["enum"] = _SetList([out.pop("const")])
+        side._move(out, "enum", schema, "const")
+    kinds = other.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if (
+        "type" not in schema
+        and isinstance(kinds, list)
+        and any(isinstance(k, str) and k in _json_types(schema["const"]) for k in kinds)
+    ):
+        out = out if out is not None else _copy_schema(side, schema)
+        out["type"] = other["type"]
+        side._move(out, "type", schema, "const")
+    return out if out is not None else schema
 
 
 def _pointer_key(pointer: str) -> list[tuple[int, int, str]]:
@@ -1069,7 +1401,10 @@ def format_text(
     new_label: str,
     locate: Callable[[Difference], str | None] | None = None,
 ) -> str:
-    """Render differences for humans (no trailing newline).
+    """Render unclassified differences for humans (no trailing newline).
+
+    ``chanspec diff`` renders classified findings with
+    :mod:`chanspec.codegen.diff_format` instead; this is the plain form.
 
     Output is ``"No differences between A and B."`` for an empty list, else the
     header ``"A -> B: N differences"`` followed by one line per difference::
@@ -1102,7 +1437,10 @@ def format_text(
 
 
 def format_json(diffs: Sequence[Difference]) -> str:
-    """Render differences as a deterministic JSON list (no trailing newline).
+    """Render unclassified differences as a deterministic JSON list (no trailing newline).
+
+    ``chanspec diff --format json`` adds rule, level and location (see
+    :mod:`chanspec.codegen.diff_format`); this is the plain form.
 
     Each element is ``{"change", "new", "old", "pointer"}`` (origins are not
     serialised); keys sorted, ``indent=2``, non-ASCII kept as is.  An empty

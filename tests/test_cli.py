@@ -295,7 +295,7 @@ def test_diff_json_of_equal_documents_is_an_empty_list() -> None:
 
 def test_diff_of_a_broken_side_fails_cleanly() -> None:
     result = run("diff", SHOWCASE, SYNTAX_ERROR)
-    assert exit_code(result) == 1
+    assert exit_code(result) == 2  # a side that cannot be loaded (issue 6: exit 0/1/2)
     assert "error[L002]" in result.stderr
     assert "cannot be loaded" in result.stderr
     assert "Traceback" not in result.output

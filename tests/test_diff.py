@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 from chanspec.codegen.diff import (
     Difference,
+    SchemaPath,
     canonical_document,
     diff_documents,
     format_json,
     format_text,
+    join_pointer,
+    lookup,
+    schema_path,
+    split_pointer,
 )
 
 Doc = dict[str, Any]
@@ -368,6 +373,140 @@ def test_differences_sorted_by_pointer() -> None:
         "/info/version",
         "/operations/room_chat/action",
     ]
+
+
+# --------------------------------------------------------------------------- #
+# Schema-aware comparison
+# --------------------------------------------------------------------------- #
+
+PAYLOAD = "/channels/room/messages/ping/payload"
+
+
+def test_type_list_is_a_set() -> None:
+    diffs = payload_diffs({"type": ["integer", "string"]}, {"type": ["boolean", "integer"]})
+    old, new = ["integer", "string"], ["boolean", "integer"]
+    assert diffs == [Difference(f"{PAYLOAD}/type", "changed", old, new)]
+    diffs = payload_diffs({"type": ["integer", "string"]}, {"type": "string"})
+    assert diffs == [Difference(f"{PAYLOAD}/type", "changed", ["integer", "string"], "string")]
+
+
+def test_nullability_change_is_one_difference() -> None:
+    a = {"properties": {"n": {"type": "integer", "description": "d"}}}
+    b = {"properties": {"n": {"type": ["integer", "null"], "description": "d"}}}
+    added = Difference(f"{PAYLOAD}/properties/n/anyOf/1", "added", None, {"type": "null"})
+    assert payload_diffs(a, b) == [added]
+    removed = Difference(f"{PAYLOAD}/properties/n/anyOf/1", "removed", {"type": "null"}, None)
+    assert payload_diffs(b, a) == [removed]
+    # the null branch's origin is the nullable side's anyOf slot (or its schema)
+    doc = wrap_payload(b)
+    diff = diff_documents(wrap_payload(a), doc)[0]
+    assert diff.new_origin is not None and diff.old_origin is None
+
+
+def test_nullability_and_type_change_are_two_differences() -> None:
+    a = {"properties": {"n": {"type": "integer"}}}
+    b = {"properties": {"n": {"type": "string", "nullable": True}}}
+    assert payload_diffs(a, b) == [
+        Difference(f"{PAYLOAD}/properties/n/anyOf/1", "added", None, {"type": "null"}),
+        Difference(f"{PAYLOAD}/properties/n/type", "changed", "integer", "string"),
+    ]
+
+
+def test_null_added_to_a_union() -> None:
+    a = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    b = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+    assert payload_diffs(a, b) == [
+        Difference(f"{PAYLOAD}/anyOf/2", "added", None, {"type": "null"})
+    ]
+
+
+def test_union_members_match_as_sets() -> None:
+    a = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
+    b = {"anyOf": [{"type": "string"}, {"type": "boolean"}]}
+    # canonical order: boolean, integer, string; integer (A's index 1) is gone
+    assert payload_diffs(a, b) == [
+        Difference(f"{PAYLOAD}/anyOf/1", "removed", {"type": "integer"}, None)
+    ]
+    assert payload_diffs(b, a) == [
+        Difference(f"{PAYLOAD}/anyOf/1", "added", None, {"type": "integer"})
+    ]
+    # as many left on each side: compared pairwise (B's index)
+    c = {"oneOf": [{"type": "string"}, {"type": "integer", "maximum": 3}]}
+    d = {"oneOf": [{"type": "string"}, {"type": "integer", "maximum": 5}]}
+    assert pointers(payload_diffs(c, d)) == [(f"{PAYLOAD}/oneOf/0/maximum", "changed")]
+
+
+def test_const_against_enum_is_one_change() -> None:
+    a = {"properties": {"k": {"type": "string", "enum": ["a", "b"]}}}
+    b = {"properties": {"k": {"type": "string", "enum": ["a"]}}}
+    assert payload_diffs(a, b) == [
+        Difference(f"{PAYLOAD}/properties/k/enum", "changed", ["a", "b"], ["a"])
+    ]
+    # a const introduced on a typed value: the dropped type is not a change
+    c = {"properties": {"k": {"type": "string"}}}
+    d = {"properties": {"k": {"type": "string", "const": "a"}}}
+    assert payload_diffs(c, d) == [Difference(f"{PAYLOAD}/properties/k/const", "added", None, "a")]
+    # canonical views themselves are untouched
+    assert canonical_document(wrap_payload(b))["channels"]["room"]["messages"]["ping"][
+        "payload"
+    ] == {"properties": {"k": {"const": "a"}}}
+
+
+def test_schema_aware_comparison_stays_out_of_non_schemas() -> None:
+    a = make_doc()
+    b = make_doc()
+    for doc, members in ((a, [1, {"type": "null"}]), (b, [1])):
+        doc["channels"]["room"]["x-data"] = {"anyOf": members}
+    assert pointers(diff_documents(a, b)) == [("/channels/room/x-data/anyOf/1", "removed")]
+
+
+def test_schema_path() -> None:
+    where = schema_path(f"{PAYLOAD}/properties/a~1b/items/anyOf/2/type")
+    assert where == SchemaPath(
+        PAYLOAD, (("properties", "a/b"), ("items",), ("anyOf", "2")), ("type",)
+    )
+    assert where is not None
+    assert where.schema_pointer == f"{PAYLOAD}/properties/a~1b/items/anyOf/2"
+    assert schema_path(PAYLOAD) == SchemaPath(PAYLOAD, (), ())
+    assert schema_path(f"{PAYLOAD}/properties") == SchemaPath(PAYLOAD, (), ("properties",))
+    assert schema_path(f"{PAYLOAD}/examples/0/x") == SchemaPath(PAYLOAD, (), ("examples", "0", "x"))
+    assert schema_path(f"{PAYLOAD}/items/0/not") == SchemaPath(
+        PAYLOAD, (("items", "0"), ("not",)), ()
+    )
+    assert schema_path("/channels/room/bindings/ws/query/required") == SchemaPath(
+        "/channels/room/bindings/ws/query", (), ("required",)
+    )
+    assert schema_path("/operations/o/x-events/0/payload/type") == SchemaPath(
+        "/operations/o/x-events/0/payload", (), ("type",)
+    )
+    assert schema_path("/channels/room/address") is None
+    assert schema_path("/channels/room/messages/ping/name") is None
+
+
+def test_schema_path_with_schema_formats() -> None:
+    doc = make_doc()
+    ping = doc["channels"]["room"]["messages"]["ping"]
+    ping["schemaFormat"] = "application/vnd.apache.avro;version=1.9.0"
+    assert schema_path(f"{PAYLOAD}/type", canonical_document(doc)) is None
+    ping.pop("schemaFormat")
+    ping["payload"] = {
+        "schemaFormat": "application/schema+json;version=draft-07",
+        "schema": {"type": "string"},
+    }
+    canon = canonical_document(doc)
+    assert schema_path(f"{PAYLOAD}/schema/type", canon) == SchemaPath(
+        f"{PAYLOAD}/schema", (), ("type",)
+    )
+    assert schema_path(f"{PAYLOAD}/schemaFormat", canon) is None
+
+
+def test_pointer_helpers() -> None:
+    assert split_pointer("/a~1b/c~0d/0") == ["a/b", "c~d", "0"]
+    assert join_pointer(["a/b", "c~d", "0"]) == "/a~1b/c~0d/0"
+    assert split_pointer("") == [] and join_pointer([]) == ""
+    canon = canonical_document(make_doc())
+    assert lookup(canon, ["operations", "room_chat", "reply", "messages", "0"]) == "pong"
+    assert lookup(canon, ["operations", "nope"]) is None
 
 
 # --------------------------------------------------------------------------- #
