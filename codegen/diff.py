@@ -45,10 +45,11 @@ Messages ("Message Object")
     forms ``application/vnd.aai.asyncapi[+json|+yaml];version=<v>``; other
     formats are kept and make ``payload``/``headers`` opaque (generic).
     ``payload`` and ``headers`` are canonical schemas.  A Multi Format Schema
-    Object payload ``{schemaFormat, schema}`` is kept as such; its ``schema`` is
-    canonicalised as a JSON Schema when the format is an AsyncAPI or JSON
-    Schema format (``application/schema+json|yaml;version=draft-07``),
-    generically otherwise.  ``tags`` a set; everything else generic.
+    Object payload ``{schemaFormat, schema}`` whose format is AsyncAPI or JSON
+    Schema (``application/schema+json|yaml;version=draft-07``) is replaced by its
+    canonical ``schema``; with any other format it is kept as such, generic.
+    In schemas, OpenAPI-style ``example: v`` equals ``examples: [v]``.
+    ``tags`` a set; everything else generic.
 
 Operations ("Operation Object")
     Keyed by operation id.  ``channel`` becomes the channel id (the key of
@@ -617,6 +618,8 @@ class _Canonicaliser:
             inner_json = isinstance(fmt, str) and bool(
                 _DEFAULT_SCHEMA_FORMAT.match(fmt) or _JSON_SCHEMA_FORMAT.match(fmt)
             )
+            if inner_json:  # a JSON Schema in a Multi Format Schema Object: just the schema
+                return self._schema(payload["schema"])
             out: dict[str, Any] = {}
             for key, skey, value in _items(payload):
                 if key == "schema" and inner_json:
@@ -793,6 +796,9 @@ class _Canonicaliser:
             for key, skey, value in _items(node):
                 if key in _SCHEMA_DROP:
                     continue
+                if key == "example" and "examples" not in node:
+                    # OpenAPI-style `example: v` is draft-07's `examples: [v]`
+                    key, value = "examples", [value]
                 if key in _SCHEMA_MAP_KEYS and isinstance(value, dict):
                     sub: dict[str, Any] = {}
                     for name, sname, schema in _items(value):

@@ -72,6 +72,7 @@ class _Normaliser:
         self.message_class: dict[int, str] = {}
         self.component_class: dict[str, str] = {}
         self.optional_discriminator: set[str] = set()
+        self.channel_ids: dict[int, str] = {}
         self.foreign_payload: set[str] = set()
         self.schemas: dict[str, Any] = {}
 
@@ -211,9 +212,7 @@ class _Normaliser:
         name = _component_name(raw_payload["$ref"])
         cls = self.component_class.get(name) if name is not None else None
         schema = self.schemas.get(cls) if cls else None
-        if not isinstance(schema, dict) or not (
-            schema.get("type") == "object" or "properties" in schema
-        ):
+        if not isinstance(schema, dict) or not _object_like(schema):
             return None
         return cls
 
@@ -266,7 +265,14 @@ class _Normaliser:
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
             name = str(schema["$ref"]).rsplit("/", 1)[-1]
             target = self.schemas.get(name)
-            schema = copy.deepcopy(target) if isinstance(target, dict) else {"allOf": [schema]}
+            if isinstance(target, dict) and _object_like(target):
+                schema = copy.deepcopy(target)
+            # otherwise the $ref stays: a RootModel over the referenced type
+        elif isinstance(schema, dict) and "enum" in schema and not _object_like(schema):
+            # an enum payload would become an Enum class, not a model: model it as a RootModel
+            payload_name = unique(class_name + "Payload", self.class_names, sep="")
+            self.schemas[payload_name] = schema
+            schema = {"$ref": "#/components/schemas/" + payload_name}
         self.require_discriminator(schema, discriminator, class_name)
         self.schemas[class_name] = schema
 
@@ -335,6 +341,7 @@ class _Normaliser:
         ops_by_channel: dict[int, list[tuple[str, dict[str, Any]]]] = {}
         channels = self.root.get("channels") or {}
         ids = {id(c): cid for cid, c in channels.items() if isinstance(c, dict)}
+        self.channel_ids = ids
         for op_id, op in (self.root.get("operations") or {}).items():
             if not isinstance(op, dict):
                 continue
@@ -572,9 +579,13 @@ class _Normaliser:
                         f"{pointer}/reply/channel",
                         warning=True,
                     )
-                reply_keys = tuple(
-                    key_of[id(m)] for m in reply.get("messages") or [] if id(m) in key_of
-                )
+                on_same = not isinstance(reply_channel, dict) or reply_channel is op.get("channel")
+                if "messages" in reply or not on_same:
+                    reply_keys = tuple(
+                        key_of[id(m)] for m in reply.get("messages") or [] if id(m) in key_of
+                    )
+                else:  # no messages: every message of the (same) reply channel
+                    reply_keys = tuple(channel_messages)
             events = tuple(
                 self.message_class.get(id(e), "")
                 for e in op.get("x-events") or []
@@ -609,17 +620,51 @@ class _Normaliser:
                     events=events,
                     summary=summary if isinstance(summary, str) else None,
                     description=description if isinstance(description, str) else None,
-                    metadata=_plain_dict(
-                        {
-                            k: v
-                            for k, v in op.items()
-                            if k not in ("action", "channel", "messages", "reply", "x-events")
-                        },
-                        self.spec_refs,
-                    ),
+                    metadata=self.operation_metadata(op),
                 )
             )
         return out
+
+    def operation_metadata(self, op: dict[str, Any]) -> dict[str, Any]:
+        """What the code cannot show of an operation; its ``reply`` by reference.
+
+        The reply is kept with ``$ref``s to its channel and messages (the emitter replaces the
+        messages of a reply on the same channel by the handler's return types).
+        """
+        meta = _plain_dict(
+            {
+                k: v
+                for k, v in op.items()
+                if k not in ("action", "channel", "messages", "reply", "x-events")
+            },
+            self.spec_refs,
+        )
+        reply = op.get("reply")
+        shown = (  # a plain reply on the same channel: the handler's return type shows it all
+            isinstance(reply, dict)
+            and op.get("action") == "receive"
+            and set(reply) <= {"channel", "messages"}
+            and reply.get("channel", op.get("channel")) is op.get("channel")
+        )
+        if isinstance(reply, dict) and not shown:
+            out = {
+                k: _plain(v, (), self.spec_refs)
+                for k, v in reply.items()
+                if k not in ("channel", "messages")
+            }
+            channel = reply.get("channel")
+            cid = self.channel_ids.get(id(channel)) if isinstance(channel, dict) else None
+            if cid is not None and isinstance(channel, dict):
+                out["channel"] = {"$ref": f"#/channels/{_escape(cid)}"}
+                keys = {id(m): k for k, m in (channel.get("messages") or {}).items()}
+                if "messages" in reply:
+                    out["messages"] = [
+                        {"$ref": f"#/channels/{_escape(cid)}/messages/{_escape(keys[id(m)])}"}
+                        for m in reply.get("messages") or []
+                        if id(m) in keys
+                    ]
+            meta["reply"] = out
+        return meta
 
     # ---- root metadata --------------------------------------------------------------------
 
@@ -703,6 +748,11 @@ def _const(schema: Any, prop: str | None) -> Any:
     if isinstance(enum, list) and len(enum) == 1:
         return enum[0]
     return None
+
+
+def _object_like(schema: dict[str, Any]) -> bool:
+    """True for a schema datamodel-code-generator turns into a model class with fields."""
+    return schema.get("type") == "object" or "properties" in schema
 
 
 def _json_type(value: Any) -> str:

@@ -109,13 +109,14 @@ class _ChannelEmitter:
             op["action"] = "receive"
             op["channel"] = {"$ref": self.ref}
             op["messages"] = [self.message_ref(m) for m in route.models]
+            declared = op.pop("reply", None)
             if route.output_types:
-                op["reply"] = {
-                    "channel": {"$ref": self.ref},
-                    "messages": [self.message_ref(m) for m in route.output_types],
-                }
-            else:
-                op.pop("reply", None)
+                # the spec's reply (address, another channel ...) with the handler's messages
+                reply = dict(declared) if isinstance(declared, dict) else {"channel": {}}
+                if reply.get("channel", {}).get("$ref", self.ref) == self.ref:
+                    reply["channel"] = {"$ref": self.ref}
+                    reply["messages"] = [self.message_ref(m) for m in route.output_types]
+                op["reply"] = reply
             _overlay(op, info.summary, info.description, info.tags)
             ops[route.operation_id] = op
         meta_events: Mapping[str, Any] = self.meta.get("events", {})
