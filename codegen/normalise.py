@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -44,6 +44,7 @@ NORMALISE_CODES: dict[str, str] = {
     "N042": "group template uses a name that is not a path parameter",
     "N050": "payload is not a JSON Schema: generated as Any",
     "N051": "message has no payload: generated as an empty object",
+    "N052": "a default does not match its schema's type: coerced ('false' -> false) or dropped",
 }
 
 # Names generated modules import or define: a schema may not take them as its class name.
@@ -198,6 +199,13 @@ class _Normaliser:
             self.component_class[str(name)] = unique(base, self.class_names, sep="")
         for name, schema in raw.items():
             bundled = _bundle(schema, resolved.get(name), self.component_class)
+            for where in _fix_defaults(bundled, f"/components/schemas/{_escape(str(name))}"):
+                self.problem(
+                    "N052",
+                    "default does not match the schema's type; coerced or dropped",
+                    where,
+                    warning=True,
+                )
             self.schemas[self.component_class[str(name)]] = bundled
 
     def payload_component(self, raw_pointer: str) -> str | None:
@@ -274,6 +282,13 @@ class _Normaliser:
             self.schemas[payload_name] = schema
             schema = {"$ref": "#/components/schemas/" + payload_name}
         self.require_discriminator(schema, discriminator, class_name)
+        for where in _fix_defaults(schema, raw_pointer + "/payload"):
+            self.problem(
+                "N052",
+                "default does not match the schema's type; coerced or dropped",
+                where,
+                warning=True,
+            )
         self.schemas[class_name] = schema
 
     def require_discriminator(
@@ -748,6 +763,38 @@ def _const(schema: Any, prop: str | None) -> Any:
     if isinstance(enum, list) and len(enum) == 1:
         return enum[0]
     return None
+
+
+def _to_bool(value: str) -> bool:
+    return {"true": True, "false": False}[value.strip().lower()]
+
+
+_COERCE: dict[str, Callable[[str], Any]] = {"boolean": _to_bool, "integer": int, "number": float}
+
+
+def _fix_defaults(schema: Any, pointer: str) -> list[str]:
+    """Coerce string defaults of boolean/integer/number schemas in place (``'false'`` ->
+    ``False``), or drop them when they do not parse; returns the pointers changed."""
+    changed: list[str] = []
+    if not isinstance(schema, dict):
+        return changed
+    kind, default = schema.get("type"), schema.get("default")
+    if isinstance(kind, str) and kind in _COERCE and isinstance(default, str):
+        try:
+            schema["default"] = _COERCE[kind](default)
+        except (KeyError, ValueError):
+            del schema["default"]
+        changed.append(pointer + "/default")
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties") and isinstance(value, dict):
+            for name, sub in value.items():
+                changed += _fix_defaults(sub, f"{pointer}/{key}/{_escape(str(name))}")
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+            changed += _fix_defaults(value, f"{pointer}/{key}")
+        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
+            for i, sub in enumerate(value):
+                changed += _fix_defaults(sub, f"{pointer}/{key}/{i}")
+    return changed
 
 
 def _object_like(schema: dict[str, Any]) -> bool:

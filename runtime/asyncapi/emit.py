@@ -117,6 +117,11 @@ class _ChannelEmitter:
                     reply["channel"] = {"$ref": self.ref}
                     reply["messages"] = [self.message_ref(m) for m in route.output_types]
                 op["reply"] = reply
+            elif isinstance(declared, dict) and declared.get("channel", {}).get("$ref") not in (
+                None,
+                self.ref,
+            ):
+                op["reply"] = declared  # a reply on another channel: not shown by the code
             _overlay(op, info.summary, info.description, info.tags)
             ops[route.operation_id] = op
         meta_events: Mapping[str, Any] = self.meta.get("events", {})

@@ -9,7 +9,8 @@ names) and says some things differently from how a spec author writes them. This
   the wire and has no default;
 - an optional field typed ``X | None = None`` is an optional ``X`` (absent, not ``null``: the
   runtime omits it when serialising);
-- ``$defs`` are inlined; recursive models stay as ``$ref`` to ``#/components/schemas/<Name>``.
+- ``$defs`` are inlined; recursive models stay as ``$ref`` to ``#/components/schemas/<Name>``;
+- the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it).
 
 Source: JSON Schema draft-07 (the AsyncAPI 3.0 default schema format).
 """
@@ -39,6 +40,7 @@ ONE_KEYWORDS = (
 )
 LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 NULL = {"type": "null"}
+URL_FORMATS = frozenset({"uri", "url", "iri", "uri-reference"})
 
 
 class PayloadSchemas:
@@ -101,6 +103,8 @@ def _subschemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> None:
     schema.pop("title", None)
+    if schema.get("format") in URL_FORMATS and schema.get("minLength") == 1:
+        del schema["minLength"]  # pydantic's URL types add it; a URI is never empty anyway
     props = schema.get("properties")
     if isinstance(props, dict):
         required = set(schema.get("required", []))
