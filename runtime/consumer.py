@@ -234,8 +234,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def authenticate(self) -> bool:
         """Decide whether to accept the connection; runs before ``accept`` and any group join.
 
-        Override it (generated authenticators do). Returning ``False`` or raising closes the
-        handshake with code 4401. Default: accept everyone.
+        Override it, e.g. to check a token from ``self.scope`` (query string or headers).
+        Returning ``False`` or raising closes the handshake with code 4401 and the client never
+        joins a group. Default: accept everyone.
         """
         return True
 
