@@ -1,0 +1,1 @@
+"""Benchmarks of the chanspec runtime (run with ``python -m benchmarks.run``)."""
