@@ -7,18 +7,24 @@ Exit codes: 0 ok; 1 problems found, stale output, or (diff) a change at or above
 from __future__ import annotations
 
 import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
+import watchfiles
 from chanspec.runtime.asyncapi import dump_json, dump_yaml
 
+from .config import load_config
 from .diff import Difference
 from .diff_format import FORMATS, Location, render
 from .diff_rules import FAIL_ON, classify_documents, fails
 from .docs_command import docs_command
 from .load import LoadedDocument
-from .pipeline import analyse, generate
+from .pipeline import GenerateResult, analyse, generate
 from .problems import Problem, Severity
 from .sides import AppLoadError, app_document, load_side
 
@@ -55,8 +61,8 @@ def validate(spec: Path, allow_remote: bool) -> None:
     )
 
 
-def _generate(spec: Path, out: Path, package: str | None, mode: str, allow_remote: bool) -> int:
-    result = generate(spec, out, package=package, mode=mode, allow_remote=allow_remote)
+def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
+    """Print what one generate/check run did (problems included); returns its exit code."""
     _print_problems(result.problems)
     if result.failed or result.report is None:
         click.echo("nothing written", err=True)
@@ -88,27 +94,185 @@ def _generate(spec: Path, out: Path, package: str | None, mode: str, allow_remot
     return 0
 
 
+def _generate(spec: Path, out: Path, package: str | None, mode: str, allow_remote: bool) -> int:
+    result = generate(spec, out, package=package, mode=mode, allow_remote=allow_remote)
+    return _report(result, spec, out, mode)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    spec: Path
+    out: Path
+    package: str | None
+    allow_remote: bool
+
+
+def _settings(
+    spec: Path | None, out: Path | None, package: str | None, allow_remote: bool | None
+) -> _Settings:
+    """Command-line values over ``[tool.chanspec]`` (see :mod:`.config`); usage error if unset."""
+    config = load_config()
+    where = (
+        f"[tool.chanspec] in {config.source}"
+        if config.source is not None
+        else "[tool.chanspec] of a pyproject.toml"
+    )
+    spec = spec if spec is not None else config.spec
+    if spec is None:
+        raise click.UsageError(f"missing argument SPEC: pass it or set 'spec' in {where}")
+    out = out if out is not None else config.output
+    if out is None:
+        raise click.UsageError(f"missing option -o/--output: pass it or set 'output' in {where}")
+    return _Settings(
+        spec=spec,
+        out=out,
+        package=package if package is not None else config.package,
+        allow_remote=allow_remote if allow_remote is not None else bool(config.allow_remote),
+    )
+
+
+#: Files whose change triggers a regeneration in ``generate --watch``.
+WATCHED_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class WatchRun:
+    """One regeneration in :func:`watch_spec`.
+
+    ``changed``: the files whose change started it (empty for the first run); ``exit_code``:
+    what ``chanspec generate`` would exit with; ``result``: the pipeline's result (``None``
+    when it raised, then ``error`` is the exception).
+    """
+
+    changed: tuple[Path, ...]
+    exit_code: int
+    result: GenerateResult | None = None
+    error: Exception | None = None
+
+
+class _SpecFilter(watchfiles.DefaultFilter):
+    """Spec-like files (``WATCHED_SUFFIXES``) outside the output directory and the usual junk."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self._out = out.resolve()
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        file = Path(path)
+        if file.suffix.lower() not in WATCHED_SUFFIXES or not super().__call__(change, path):
+            return False
+        return not file.resolve().is_relative_to(self._out)
+
+
+def watch_spec(
+    spec: Path,
+    out: Path,
+    *,
+    package: str | None = None,
+    allow_remote: bool = False,
+    mode: str = "write",
+    stop_event: threading.Event | None = None,
+    on_run: Callable[[WatchRun], None] | None = None,
+    debounce_ms: int = 1600,
+    step_ms: int = 50,
+) -> None:
+    """Generate now, then again whenever a spec file under ``spec``'s directory changes.
+
+    Watches ``spec``'s directory recursively for ``.yaml``/``.yml``/``.json`` files (the spec
+    and the files it references by relative ``$ref``), ignoring ``out``. Every run is printed
+    like ``chanspec generate`` and passed to ``on_run``. A spec with errors writes nothing (the
+    pipeline renders only error-free specs) and the loop keeps waiting; an exception raised by
+    the pipeline is printed and reported, never propagated. Returns when ``stop_event`` is set;
+    Ctrl+C raises ``KeyboardInterrupt`` as usual.
+    """
+
+    def run(changed: tuple[Path, ...]) -> None:
+        if changed:
+            names = ", ".join(str(_display(p)) for p in changed)
+            click.echo(f"[{time.strftime('%H:%M:%S')}] changed: {names}")
+        try:
+            result = generate(spec, out, package=package, mode=mode, allow_remote=allow_remote)
+            outcome = WatchRun(changed, _report(result, spec, out, mode), result)
+        except Exception as exc:  # a pipeline bug must not end the watch
+            click.echo(f"error: generation failed: {type(exc).__name__}: {exc}", err=True)
+            click.echo("nothing written", err=True)
+            outcome = WatchRun(changed, 1, error=exc)
+        if on_run is not None:
+            on_run(outcome)
+        click.echo(f"watching {_display(spec.parent)} for changes (Ctrl+C to stop)")
+
+    run(())
+    for changes in watchfiles.watch(
+        spec.parent,
+        watch_filter=_SpecFilter(out),
+        stop_event=stop_event,
+        debounce=debounce_ms,
+        step=step_ms,
+    ):
+        run(tuple(sorted({Path(path) for _, path in changes})))
+
+
+def _display(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+_SPEC_ARG = click.argument("spec", required=False, type=click.Path(path_type=Path))
+_OUTPUT = click.option(
+    "-o", "--output", "out", type=click.Path(path_type=Path), default=None,
+    help="App package directory (default: 'output' in [tool.chanspec]).",
+)  # fmt: skip
+_ALLOW_REMOTE = click.option(
+    "--allow-remote/--no-allow-remote", default=None,
+    help="Resolve http(s) $ref targets (default: 'allow-remote' in [tool.chanspec], else off).",
+)  # fmt: skip
+
+
 @main.command(name="generate")
-@click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="App package directory to write.")  # fmt: skip
+@_SPEC_ARG
+@_OUTPUT
 @click.option("--package", help="Import name of the package (default: the directory name).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--allow-remote", is_flag=True, help="Resolve http(s) $ref targets.")
+@_ALLOW_REMOTE
+@click.option("--watch", is_flag=True, help="Regenerate whenever the spec changes (Ctrl+C stops).")
 def generate_command(
-    spec: Path, out: Path, package: str | None, dry_run: bool, allow_remote: bool
+    spec: Path | None,
+    out: Path | None,
+    package: str | None,
+    dry_run: bool,
+    allow_remote: bool | None,
+    watch: bool,
 ) -> None:
-    """Generate models, contracts and consumer scaffolds for SPEC into OUTPUT."""
-    sys.exit(_generate(spec, out, package, "dry-run" if dry_run else "write", allow_remote))
+    """Generate models, contracts and consumer scaffolds for SPEC into OUTPUT.
+
+    SPEC, OUTPUT, --package and --allow-remote default to [tool.chanspec] in the nearest
+    pyproject.toml (paths there are relative to that file); the command line wins.
+    """
+    s = _settings(spec, out, package, allow_remote)
+    mode = "dry-run" if dry_run else "write"
+    if watch:
+        try:
+            watch_spec(s.spec, s.out, package=s.package, allow_remote=s.allow_remote, mode=mode)
+        except KeyboardInterrupt:
+            pass
+        click.echo("stopped watching")
+        sys.exit(0)
+    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote))
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path))
-@click.option("--allow-remote", is_flag=True)
-def check(spec: Path, out: Path, allow_remote: bool) -> None:
-    """Exit 1 when the generated files in OUTPUT are not current with SPEC (for CI)."""
-    sys.exit(_generate(spec, out, None, "check", allow_remote))
+@_SPEC_ARG
+@_OUTPUT
+@_ALLOW_REMOTE
+def check(spec: Path | None, out: Path | None, allow_remote: bool | None) -> None:
+    """Exit 1 when the generated files in OUTPUT are not current with SPEC (for CI).
+
+    SPEC, OUTPUT and --allow-remote default to [tool.chanspec] in the nearest pyproject.toml.
+    """
+    s = _settings(spec, out, None, allow_remote)
+    sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote))
 
 
 def _load(value: str) -> LoadedDocument:
