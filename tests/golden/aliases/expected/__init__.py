@@ -1,0 +1,1 @@
+"""aliases: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""constraints: a chanspec service generated from spec.asyncapi.yaml."""

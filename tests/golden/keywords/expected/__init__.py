@@ -1,0 +1,1 @@
+"""keywords: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""layers and groups: a chanspec service generated from spec.asyncapi.yaml."""

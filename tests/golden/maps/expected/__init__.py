@@ -1,0 +1,1 @@
+"""maps: a chanspec service generated from spec.asyncapi.yaml."""

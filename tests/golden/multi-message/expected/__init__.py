@@ -1,0 +1,1 @@
+"""multi message: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""naming collisions: a chanspec service generated from spec.asyncapi.yaml."""

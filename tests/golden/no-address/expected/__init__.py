@@ -1,0 +1,1 @@
+"""no address: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""non envelope: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""recursion: a chanspec service generated from spec.asyncapi.yaml."""

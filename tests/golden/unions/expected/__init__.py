@@ -1,0 +1,1 @@
+"""unions: a chanspec service generated from spec.asyncapi.yaml."""
