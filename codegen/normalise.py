@@ -308,6 +308,11 @@ class _Normaliser:
                 schema["required"] = [*required, discriminator]
                 self.optional_discriminator.add(class_name)
             prop = props[discriminator]
+            enum = prop.get("enum") if isinstance(prop, dict) else None
+            if isinstance(enum, list) and len(enum) == 1 and "const" not in prop:
+                # a one-value enum is a const: the model needs a Literal to route on
+                prop["const"] = enum[0]
+                del prop["enum"]
             if isinstance(prop, dict) and "const" in prop and "type" not in prop:
                 prop["type"] = _json_type(prop["const"])
 

@@ -95,9 +95,10 @@ def render_models(service: ServiceModel, header: str) -> str:
         field_constraints=True,
         use_schema_description=True,
         use_field_description=False,
-        keep_model_order=True,
+        keep_model_order=False,  # dependency order: defaults like `Role.member` need Role first
         collapse_root_models=True,
         use_specialized_enum=False,
+        set_default_enum_member=True,  # `role: Role = Role.member`, not the bare string
         formatters=[],
     )
     if not isinstance(code, str):

@@ -10,54 +10,79 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict, Field
 
 
-class AnalyticsEventMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["analytics_event"] = "analytics_event"
-    payload: AnalyticsEventPayload
+class Text(Message):
+    """
+    A chat-like text.
+    """
+
+    message: Annotated[str, Field(description="The text.")]
 
 
-class AnalyticsEventPayload(Message):
-    event: Annotated[str, Field(min_length=1)]
-    data: dict[str, Any] | None = None
+class RoomText(Message):
+    """
+    A text in a room.
+    """
+
+    message: str
+    room_name: str
 
 
-class AnalyticsNotificationMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["analytics_notification"] = "analytics_notification"
-    payload: Text
+class PingPayload(Message):
+    """
+    Anything; echoed nowhere.
+    """
 
 
-class ChatMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["chat"] = "chat"
-    payload: Text
+class PeriodicText(Message):
+    message: str
+    sequence: Annotated[int, Field(ge=1)]
 
 
-class ChatNotificationMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["chat_notification"] = "chat_notification"
-    payload: Text
+class JobType(Enum):
+    translate = "translate"
+    analyze = "analyze"
 
 
-class JobMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["job"] = "job"
-    payload: JobRequest
+class JobState(Enum):
+    queued = "queued"
+    done = "done"
+    failed = "failed"
+
+
+class NotificationType(Enum):
+    system = "system"
+    user = "user"
+    broadcast = "broadcast"
+    periodic = "periodic"
 
 
 class JobRequest(Message):
     type: JobType
     content: Annotated[str, Field(max_length=10000, min_length=1)]
+
+
+class JobStatusPayload(Message):
+    status: JobState
+    job_id: str
+    message: str
+    result: str | None = None
+
+
+class JobResultPayload(Message):
+    job_id: str
+    job_type: JobType
+    ok: bool
+    result: str
+
+
+class NotificationPayload(Message):
+    type: NotificationType
+    message: str
+
+
+class AnalyticsEventPayload(Message):
+    event: Annotated[str, Field(min_length=1)]
+    data: dict[str, Any] | None = None
 
 
 class JobResultEvent(Message):
@@ -68,70 +93,20 @@ class JobResultEvent(Message):
     payload: JobResultPayload
 
 
-class JobResultPayload(Message):
-    job_id: str
-    job_type: JobType
-    ok: bool
-    result: str
-
-
-class JobState(Enum):
-    queued = "queued"
-    done = "done"
-    failed = "failed"
-
-
-class JobStatusMessage(Message):
+class SystemNotifyEvent(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["job_status"] = "job_status"
-    payload: JobStatusPayload
-
-
-class JobStatusPayload(Message):
-    status: JobState
-    job_id: str
-    message: str
-    result: str | None = None
-
-
-class JobType(Enum):
-    translate = "translate"
-    analyze = "analyze"
-
-
-class NotificationBroadcastMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["notification_broadcast"] = "notification_broadcast"
-    payload: NotificationPayload
-
-
-class NotificationMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["notification"] = "notification"
+    action: Literal["system_notify"] = "system_notify"
     payload: Text
 
 
-class NotificationPayload(Message):
-    type: NotificationType
-    message: str
-
-
-class NotificationType(Enum):
-    system = "system"
-    user = "user"
-    broadcast = "broadcast"
-    periodic = "periodic"
-
-
-class PeriodicText(Message):
-    message: str
-    sequence: Annotated[int, Field(ge=1)]
+class SystemPeriodicNotifyEvent(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["system_periodic_notify"] = "system_periodic_notify"
+    payload: PeriodicText
 
 
 class PingMessage(Message):
@@ -142,12 +117,6 @@ class PingMessage(Message):
     payload: PingPayload | None = None
 
 
-class PingPayload(Message):
-    """
-    Anything; echoed nowhere.
-    """
-
-
 class PongMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
@@ -155,19 +124,19 @@ class PongMessage(Message):
     action: Literal["pong"] = "pong"
 
 
-class ReliableChatMessage(Message):
+class UserMessageMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["reliable_chat"] = "reliable_chat"
+    action: Literal["user_message"] = "user_message"
     payload: Text
 
 
-class ReliableChatNotificationMessage(Message):
+class SystemEchoMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["reliable_chat_notification"] = "reliable_chat_notification"
+    action: Literal["system_echo"] = "system_echo"
     payload: Text
 
 
@@ -187,52 +156,83 @@ class RoomNotificationMessage(Message):
     payload: RoomText
 
 
-class RoomText(Message):
-    """
-    A text in a room.
-    """
-
-    message: str
-    room_name: str
-
-
-class SystemEchoMessage(Message):
+class JobMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["system_echo"] = "system_echo"
+    action: Literal["job"] = "job"
+    payload: JobRequest
+
+
+class JobStatusMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["job_status"] = "job_status"
+    payload: JobStatusPayload
+
+
+class ChatMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["chat"] = "chat"
     payload: Text
 
 
-class SystemNotifyEvent(Message):
+class ChatNotificationMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["system_notify"] = "system_notify"
+    action: Literal["chat_notification"] = "chat_notification"
     payload: Text
 
 
-class SystemPeriodicNotifyEvent(Message):
+class ReliableChatMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["system_periodic_notify"] = "system_periodic_notify"
-    payload: PeriodicText
+    action: Literal["reliable_chat"] = "reliable_chat"
+    payload: Text
 
 
-class Text(Message):
-    """
-    A chat-like text.
-    """
-
-    message: Annotated[str, Field(description="The text.")]
-
-
-class UserMessageMessage(Message):
+class ReliableChatNotificationMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
-    action: Literal["user_message"] = "user_message"
+    action: Literal["reliable_chat_notification"] = "reliable_chat_notification"
+    payload: Text
+
+
+class NotificationMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["notification"] = "notification"
+    payload: Text
+
+
+class NotificationBroadcastMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["notification_broadcast"] = "notification_broadcast"
+    payload: NotificationPayload
+
+
+class AnalyticsEventMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["analytics_event"] = "analytics_event"
+    payload: AnalyticsEventPayload
+
+
+class AnalyticsNotificationMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["analytics_notification"] = "analytics_notification"
     payload: Text
 
 

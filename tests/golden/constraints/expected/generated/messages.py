@@ -12,32 +12,26 @@ from chanspec.runtime import Message
 from pydantic import AnyUrl, AwareDatetime, ConfigDict, EmailStr, Field, RootModel
 
 
+class Status(Enum):
+    active = "active"
+    pending = "pending"
+    disabled = "disabled"
+
+
 class Priority(Enum):
     integer_1 = 1
     integer_2 = 2
     integer_3 = 3
 
 
-class RegisterMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["register"] = "register"
-    payload: Registration
+class Role(Enum):
+    admin = "admin"
+    member = "member"
+    guest = "guest"
 
 
-class RegisteredMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["registered"] = "registered"
-    payload: RegisteredPayload
-
-
-class RegisteredPayload(Message):
-    user_id: UUID
-    created_at: AwareDatetime
-    status: Status
+class Tag(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
 
 
 class Registration(Message):
@@ -59,20 +53,26 @@ class Registration(Message):
     country: str = "NL"
 
 
-class Role(Enum):
-    admin = "admin"
-    member = "member"
-    guest = "guest"
+class RegisteredPayload(Message):
+    user_id: UUID
+    created_at: AwareDatetime
+    status: Status
 
 
-class Status(Enum):
-    active = "active"
-    pending = "pending"
-    disabled = "disabled"
+class RegisterMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["register"] = "register"
+    payload: Registration
 
 
-class Tag(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
+class RegisteredMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["registered"] = "registered"
+    payload: RegisteredPayload
 
 
 __all__ = [

@@ -9,22 +9,6 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict, Field
 
 
-class ClassMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["class"] = "class"
-    payload: Keywords
-
-
-class ImportMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["import"] = "import"
-    payload: Keywords
-
-
 class Keywords(Message):
     class_: Annotated[str, Field(alias="class")]
     from_: Annotated[str, Field(alias="from")]
@@ -37,17 +21,33 @@ class Keywords(Message):
     self: str | None = None
 
 
+class ResultPayload(Message):
+    None_: Annotated[bool | None, Field(alias="None")] = None
+    def_: Annotated[str | None, Field(alias="def")] = None
+
+
+class ImportMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["import"] = "import"
+    payload: Keywords
+
+
+class ClassMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["class"] = "class"
+    payload: Keywords
+
+
 class ResultMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
     action: Literal["result"] = "result"
     payload: ResultPayload | None = None
-
-
-class ResultPayload(Message):
-    None_: Annotated[bool | None, Field(alias="None")] = None
-    def_: Annotated[str | None, Field(alias="def")] = None
 
 
 __all__ = [

@@ -9,24 +9,8 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict
 
 
-class AnnounceEvent(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["announce"] = "announce"
-    payload: AnnouncePayload
-
-
-class AnnouncePayload(Message):
+class SayPayload(Message):
     text: str
-
-
-class SaidMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["said"] = "said"
-    payload: SaidPayload
 
 
 class SaidPayload(Message):
@@ -35,28 +19,24 @@ class SaidPayload(Message):
     room_name: str
 
 
-class SayMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["say"] = "say"
-    payload: SayPayload
-
-
-class SayPayload(Message):
+class AnnouncePayload(Message):
     text: str
-
-
-class TaskDoneMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["task_done"] = "task_done"
-    payload: TaskDonePayload
 
 
 class TaskDonePayload(Message):
     task_id: str
+
+
+class TaskEventPayload(Message):
+    task_id: str
+
+
+class AnnounceEvent(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["announce"] = "announce"
+    payload: AnnouncePayload
 
 
 class TaskEventEvent(Message):
@@ -67,8 +47,28 @@ class TaskEventEvent(Message):
     payload: TaskEventPayload
 
 
-class TaskEventPayload(Message):
-    task_id: str
+class SayMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["say"] = "say"
+    payload: SayPayload
+
+
+class SaidMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["said"] = "said"
+    payload: SaidPayload
+
+
+class TaskDoneMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["task_done"] = "task_done"
+    payload: TaskDonePayload
 
 
 __all__ = [

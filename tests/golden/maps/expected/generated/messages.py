@@ -26,6 +26,11 @@ class Stock(Message):
     tags: dict[str, list[str]] | None = None
 
 
+class StockReportPayload(Message):
+    totals: dict[str, float]
+    by_warehouse: dict[str, dict[str, int]] | None = None
+
+
 class StockMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
@@ -40,11 +45,6 @@ class StockReportMessage(Message):
     )
     action: Literal["stock_report"] = "stock_report"
     payload: StockReportPayload
-
-
-class StockReportPayload(Message):
-    totals: dict[str, float]
-    by_warehouse: dict[str, dict[str, int]] | None = None
 
 
 __all__ = ["Item", "Stock", "StockMessage", "StockReportMessage", "StockReportPayload"]

@@ -9,41 +9,22 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict, Field
 
 
-class AckMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["ack"] = "ack"
-    payload: AckPayload
+class InsertPayload(Message):
+    position: Annotated[int, Field(ge=0)]
+    text: str
+
+
+class DeletePayload(Message):
+    position: Annotated[int, Field(ge=0)]
+    length: Annotated[int, Field(ge=1)]
 
 
 class AckPayload(Message):
     version: int
 
 
-class ConflictMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["conflict"] = "conflict"
-    payload: ConflictPayload
-
-
 class ConflictPayload(Message):
     expected_version: int
-
-
-class DeleteMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["delete"] = "delete"
-    payload: DeletePayload
-
-
-class DeletePayload(Message):
-    position: Annotated[int, Field(ge=0)]
-    length: Annotated[int, Field(ge=1)]
 
 
 class InsertMessage(Message):
@@ -54,9 +35,28 @@ class InsertMessage(Message):
     payload: InsertPayload
 
 
-class InsertPayload(Message):
-    position: Annotated[int, Field(ge=0)]
-    text: str
+class DeleteMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["delete"] = "delete"
+    payload: DeletePayload
+
+
+class AckMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["ack"] = "ack"
+    payload: AckPayload
+
+
+class ConflictMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["conflict"] = "conflict"
+    payload: ConflictPayload
 
 
 __all__ = [

@@ -9,11 +9,8 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict
 
 
-class BeatAckMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["beat_ack"] = "beat_ack"
+class StatusPayload(Message):
+    healthy: bool
 
 
 class BeatMessage(Message):
@@ -23,16 +20,19 @@ class BeatMessage(Message):
     action: Literal["beat"] = "beat"
 
 
+class BeatAckMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["beat_ack"] = "beat_ack"
+
+
 class StatusMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
     action: Literal["status"] = "status"
     payload: StatusPayload
-
-
-class StatusPayload(Message):
-    healthy: bool
 
 
 __all__ = ["BeatAckMessage", "BeatMessage", "StatusMessage", "StatusPayload"]

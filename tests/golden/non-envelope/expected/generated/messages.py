@@ -9,15 +9,6 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict
 
 
-class QuoteMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    type: Literal["quote"] = "quote"
-    symbol: str
-    price: float
-
-
 class SubscribeMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
@@ -39,6 +30,15 @@ class SubscribedMessage(Message):
 class UnsubscribeMessage(Message):
     type: Literal["unsubscribe"] = "unsubscribe"
     symbol: str
+
+
+class QuoteMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["quote"] = "quote"
+    symbol: str
+    price: float
 
 
 __all__ = [

@@ -14,6 +14,18 @@ class LinkedItem(Message):
     tail: LinkedItem | None = None
 
 
+class TreeNode(Message):
+    label: str
+    children: list[TreeNode] | None = None
+    parent: TreeNode | None = None
+    next: LinkedItem | None = None
+
+
+class TreeSizePayload(Message):
+    nodes: int
+    deepest: TreeNode | None = None
+
+
 class TreeMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
@@ -22,24 +34,12 @@ class TreeMessage(Message):
     payload: TreeNode
 
 
-class TreeNode(Message):
-    label: str
-    children: list[TreeNode] | None = None
-    parent: TreeNode | None = None
-    next: LinkedItem | None = None
-
-
 class TreeSizeMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
     action: Literal["tree_size"] = "tree_size"
     payload: TreeSizePayload
-
-
-class TreeSizePayload(Message):
-    nodes: int
-    deepest: TreeNode | None = None
 
 
 LinkedItem.model_rebuild()

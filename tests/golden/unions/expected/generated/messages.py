@@ -9,40 +9,14 @@ from chanspec.runtime import Message
 from pydantic import ConfigDict, Field
 
 
-class AreaMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["area"] = "area"
-    payload: AreaPayload
-
-
-class AreaPayload(Message):
-    value: float
-    shapes: list[Circle | Square | Rectangle] | None = None
-
-
 class Circle(Message):
     kind: Literal["circle"] = "circle"
     radius: Annotated[float, Field(gt=0.0)]
 
 
-class DrawMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["draw"] = "draw"
-    payload: DrawPayload
-
-
-class DrawPayload(Message):
-    shape: Circle | Square | Rectangle
-    fill: SolidFill | GradientFill | None = None
-
-
-class GradientFill(Message):
-    kind: Literal["gradient"] = "gradient"
-    stops: Annotated[list[str], Field(min_length=2)]
+class Square(Message):
+    kind: Literal["square"] = "square"
+    side: float
 
 
 class Rectangle(Message):
@@ -56,9 +30,35 @@ class SolidFill(Message):
     color: str
 
 
-class Square(Message):
-    kind: Literal["square"] = "square"
-    side: float
+class GradientFill(Message):
+    kind: Literal["gradient"] = "gradient"
+    stops: Annotated[list[str], Field(min_length=2)]
+
+
+class DrawPayload(Message):
+    shape: Circle | Square | Rectangle
+    fill: SolidFill | GradientFill | None = None
+
+
+class AreaPayload(Message):
+    value: float
+    shapes: list[Circle | Square | Rectangle] | None = None
+
+
+class DrawMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["draw"] = "draw"
+    payload: DrawPayload
+
+
+class AreaMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["area"] = "area"
+    payload: AreaPayload
 
 
 __all__ = [
