@@ -82,8 +82,9 @@ def run_one(row: dict[str, str], root: Path, index: int) -> Outcome:
             return outcome
         module = importlib.import_module(f"{package}.main")
         emitted = load_text(dump_json(document_of(module.app)), f"{package}.main:app")
-        findings = classify_documents(load_spec(spec).resolved, emitted.resolved)
-        if not findings and not diff_documents(load_spec(spec).resolved, emitted.resolved):
+        source = load_spec(spec).resolved
+        findings = classify_documents(source, emitted.resolved)
+        if not findings and not diff_documents(source, emitted.resolved):
             outcome.status = "roundtrip"
         else:
             outcome.status = "drift"
