@@ -23,6 +23,7 @@ from .diff import Difference
 from .diff_format import FORMATS, Location, render
 from .diff_rules import FAIL_ON, classify_documents, fails
 from .docs_command import docs_command
+from .init_command import init_command
 from .load import LoadedDocument
 from .pipeline import GenerateResult, analyse, generate
 from .problems import Problem, Severity
@@ -357,3 +358,4 @@ def emit(app: str, fmt: str, out: Path | None) -> None:
 
 
 main.add_command(docs_command)
+main.add_command(init_command)
