@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -172,7 +171,9 @@ def _remove(paths: list[Path]) -> None:
     "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
 @click.option(
-    "--name", default=None, help="Project name (default: from the directory name, e.g. chat-service)."
+    "--name",
+    default=None,
+    help="Project name (default: from the directory name, e.g. chat-service).",
 )
 def init_command(directory: Path, name: str | None) -> None:
     """Scaffold a new project in DIRECTORY (default: the current directory).
