@@ -12,3 +12,10 @@ def test_diagnostics_page_is_current() -> None:
     assert page == diagnostics_markdown(), (
         "run: python -m chanspec.codegen.catalogue > docs/diagnostics.md"
     )
+
+
+def test_cli_reference_is_current() -> None:
+    from chanspec.codegen.cli_reference import cli_markdown
+
+    page = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert page == cli_markdown(), "run: python -m chanspec.codegen.cli_reference > docs/cli.md"
