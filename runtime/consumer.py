@@ -35,6 +35,12 @@ from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_cha
 from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
 from pydantic import BaseModel, ValidationError
 
+from .auth import (
+    CLOSE_AUTH_NOT_IMPLEMENTED,
+    AuthenticationError,
+    Requirement,
+    authenticate_scope,
+)
 from .decorators import HANDLER_ATTR, HandlerInfo
 from .errors import ChannelLayerError, ConsumerDefinitionError
 from .frames import ErrorCode, error_frame
@@ -106,6 +112,17 @@ class Consumer(AsyncJsonWebsocketConsumer):
       (``{"channel": {...}, "operations": {id: {...}}}``).
     - ``max_frame_bytes``: largest accepted text frame in bytes (default 1 MiB).
     - ``send_completion``: send ``{"action": "complete"}`` after each handled frame.
+    - ``security``: requirements checked before accept (generated from the spec's ``security``;
+      see :mod:`chanspec.runtime.auth`): each a tuple of alternative schemes, all must hold.
+    - ``auth_refusal``: how a refused handshake ends. ``"http"`` (default): it is never
+      accepted; the HTTP answer has status ``code - 4000`` (401/403/501) and the JSON body
+      ``{"code": <4xxx>}`` (ASGI ``websocket.http.response``; without that extension the
+      server refuses with a plain 403, an in-process communicator sees the close code).
+      ``"close"``: the handshake is completed only to close at once with the 4xxx code, for
+      clients that cannot read a refused handshake's status (browsers); no frame is read.
+
+    After authentication ``user`` is the first verifier's result (``None`` without security)
+    and ``auth`` maps each satisfied scheme to its verifier's result.
     """
 
     channel_id: ClassVar[str] = ""
@@ -118,6 +135,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
     asyncapi: ClassVar[Mapping[str, Any]] = {}
     max_frame_bytes: ClassVar[int] = 1024 * 1024
     send_completion: ClassVar[bool] = False
+    security: ClassVar[tuple[Requirement, ...]] = ()
+    auth_refusal: ClassVar[typing.Literal["close", "http"]] = "http"
+    user: Any = None
+    auth: Mapping[str, Any] = {}
 
     ws_handlers: ClassVar[tuple[HandlerEntry, ...]] = ()
     event_handlers: ClassVar[tuple[HandlerEntry, ...]] = ()
@@ -217,13 +238,20 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         """Authenticate, accept, join groups, then run :meth:`post_authentication`."""
         self.path_params = {k: str(v) for k, v in (self.scope.get("path_params") or {}).items()}
+        code = CLOSE_UNAUTHENTICATED
         try:
             allowed = await self.authenticate()
+        except AuthenticationError as exc:
+            log.info("%s: handshake refused: %s", type(self).__qualname__, exc)
+            allowed, code = False, exc.close_code
+        except NotImplementedError as exc:
+            log.error("%s: verifier not implemented: %s", type(self).__qualname__, exc)
+            allowed, code = False, CLOSE_AUTH_NOT_IMPLEMENTED
         except Exception:
             log.exception("%s.authenticate failed", type(self).__qualname__)
             allowed = False
         if not allowed:
-            await self.close(CLOSE_UNAUTHENTICATED)
+            await self._refuse(code)
             return
         await self.accept()
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
@@ -234,11 +262,43 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def authenticate(self) -> bool:
         """Decide whether to accept the connection; runs before ``accept`` and any group join.
 
-        Override it, e.g. to check a token from ``self.scope`` (query string or headers).
-        Returning ``False`` or raising closes the handshake with code 4401 and the client never
-        joins a group. Default: accept everyone.
+        Default: check the class's ``security`` requirements (generated from the spec) with
+        :func:`~chanspec.runtime.auth.authenticate_scope`, setting ``self.auth`` and
+        ``self.user``; accept everyone when there are none. Override it for anything else (call
+        ``super().authenticate()`` to keep the spec's checks).
+
+        The handshake is refused with 4401 when this returns ``False``, raises
+        :class:`~chanspec.runtime.auth.MissingCredentials` or any unexpected exception (logged);
+        4403 for :class:`~chanspec.runtime.auth.CredentialsRejected`; 4501 for a verifier that
+        still raises ``NotImplementedError``. A refused client never joins a group.
         """
+        if not self.security:
+            return True
+        self.auth = await authenticate_scope(self.security, self.scope)
+        self.user = next(iter(self.auth.values()), None)
         return True
+
+    async def _refuse(self, code: int) -> None:
+        """End a handshake that failed authentication with ``code`` (see ``auth_refusal``)."""
+        if self.auth_refusal == "http":
+            if "websocket.http.response" in (self.scope.get("extensions") or {}):
+                body = json.dumps({"code": code}).encode()
+                await self.base_send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": code - 4000,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await self.base_send({"type": "websocket.http.response.body", "body": body})
+            else:
+                await self.close(code)
+            return
+        await self.accept()
+        await self.close(code)
 
     async def post_authentication(self) -> None:
         """Hook run after the connection is accepted and its groups are joined."""
@@ -264,6 +324,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
             data = json.loads(text)
         except ValueError as exc:
             await self.send(text_data=error_frame(ErrorCode.INVALID_JSON, f"invalid JSON: {exc}"))
+            return
+        except RecursionError:  # "[[[[...": deeper than the interpreter's recursion limit
+            await self.send(text_data=error_frame(ErrorCode.INVALID_JSON, "JSON nested too deeply"))
             return
         result = self._ws_router.resolve(data)
         if isinstance(result, RoutingFailure):
