@@ -10,10 +10,17 @@ from .convert import CONVERT_CODES
 from .normalise import NORMALISE_CODES
 from .problems import CODES
 from .scaffold import SCAFFOLD_CODES
+from .schema_check import SCHEMA_CODES
 
 __all__ = ["ALL_CODES", "diagnostics_markdown"]
 
-ALL_CODES: dict[str, str] = {**CODES, **CONVERT_CODES, **NORMALISE_CODES, **SCAFFOLD_CODES}
+ALL_CODES: dict[str, str] = {
+    **CODES,
+    **SCHEMA_CODES,
+    **CONVERT_CODES,
+    **NORMALISE_CODES,
+    **SCAFFOLD_CODES,
+}
 
 
 def diagnostics_markdown() -> str:
@@ -24,7 +31,8 @@ def diagnostics_markdown() -> str:
         "`chanspec validate` and `generate` print every problem as",
         "`file:line:col: error[CODE] message (at /json/pointer)` with a hint where one helps.",
         "Errors exit 1 and nothing is written; warnings do not stop generation.",
-        "`L` codes come from loading, `C` from converting AsyncAPI 2.x, `N` from normalising,",
+        "`L` codes come from loading, `S` from validating against the official AsyncAPI JSON",
+        "Schema of the document's version, `C` from converting AsyncAPI 2.x, `N` from normalising,",
         "`G` from updating your consumer modules on regeneration.",
         "",
         "Generated from the code: `python -m chanspec.codegen.catalogue > docs/diagnostics.md`.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .model import ServiceModel
@@ -29,9 +29,37 @@ class GenerateResult:
         return any(p.severity is Severity.ERROR for p in self.problems)
 
 
-def analyse(spec: Path, *, allow_remote: bool = False) -> tuple[ServiceModel | None, list[Problem]]:
-    """Load and normalise ``spec``; returns the model (``None`` on errors) and every problem."""
-    doc = load_spec(spec, allow_remote=allow_remote)
+def analyse(
+    spec: Path, *, allow_remote: bool = False, strict: bool = False
+) -> tuple[ServiceModel | None, list[Problem]]:
+    """Load, validate and normalise ``spec``.
+
+    The document is checked against the official AsyncAPI JSON Schema of its version
+    (``S`` codes, :mod:`.schema_check`) as well as by every stage's own checks.
+
+    Args:
+        spec: the AsyncAPI document.
+        allow_remote: resolve ``http(s)`` ``$ref`` targets.
+        strict: report every warning as an error (``--strict``), so it stops generation.
+
+    Returns:
+        The model (``None`` when any problem is an error) and every problem, in stage order.
+    """
+    service, problems = _analyse(spec, allow_remote)
+    if strict:
+        problems = [strengthen(p) for p in problems]
+        if any(p.severity is Severity.ERROR for p in problems):
+            service = None
+    return service, problems
+
+
+def strengthen(problem: Problem) -> Problem:
+    """``problem`` as an error (``--strict``: a warning stops generation like an error)."""
+    return replace(problem, severity=Severity.ERROR)
+
+
+def _analyse(spec: Path, allow_remote: bool) -> tuple[ServiceModel | None, list[Problem]]:
+    doc = load_spec(spec, allow_remote=allow_remote, check_schema=True)
     problems = list(doc.problems)
     # A parsed document with a supported version is normalised even after loader errors
     # (e.g. an unresolvable $ref), so one run reports every problem, not just the first stage's.
@@ -51,6 +79,7 @@ def generate(
     package: str | None = None,
     mode: str = "write",
     allow_remote: bool = False,
+    strict: bool = False,
 ) -> GenerateResult:
     """Generate (or check) the app package for ``spec`` in ``out_dir``.
 
@@ -60,11 +89,12 @@ def generate(
         package: import name used in docs of scaffolds (default: ``out_dir``'s name).
         mode: ``"write"``, ``"dry-run"`` or ``"check"`` (compare only).
         allow_remote: resolve ``http(s)`` ``$ref`` targets.
+        strict: treat warnings as errors (nothing is written when there are any).
 
     Returns:
         A :class:`GenerateResult`; with any error problem nothing is rendered or written.
     """
-    service, problems = analyse(spec, allow_remote=allow_remote)
+    service, problems = analyse(spec, allow_remote=allow_remote, strict=strict)
     result = GenerateResult(problems)
     if service is None:
         return result
