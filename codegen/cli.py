@@ -50,9 +50,14 @@ def main() -> None:
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--allow-remote", is_flag=True, help="Resolve http(s) $ref targets.")
-def validate(spec: Path, allow_remote: bool) -> None:
-    """Check SPEC and print every problem with file:line:col, code and hint."""
-    service, problems = analyse(spec, allow_remote=allow_remote)
+@click.option("--strict", is_flag=True, help="Treat every warning as an error.")
+def validate(spec: Path, allow_remote: bool, strict: bool) -> None:
+    """Check SPEC and print every problem with file:line:col, code and hint.
+
+    SPEC is checked against the official AsyncAPI JSON Schema of its version and by
+    chanspec's own semantic checks; exit 1 on any error (with --strict, on any warning too).
+    """
+    service, problems = analyse(spec, allow_remote=allow_remote, strict=strict)
     _print_problems(problems)
     if service is None:
         sys.exit(1)
@@ -95,8 +100,12 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
     return 0
 
 
-def _generate(spec: Path, out: Path, package: str | None, mode: str, allow_remote: bool) -> int:
-    result = generate(spec, out, package=package, mode=mode, allow_remote=allow_remote)
+def _generate(
+    spec: Path, out: Path, package: str | None, mode: str, allow_remote: bool, strict: bool = False
+) -> int:
+    result = generate(
+        spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict
+    )
     return _report(result, spec, out, mode)
 
 
@@ -106,10 +115,15 @@ class _Settings:
     out: Path
     package: str | None
     allow_remote: bool
+    strict: bool = False
 
 
 def _settings(
-    spec: Path | None, out: Path | None, package: str | None, allow_remote: bool | None
+    spec: Path | None,
+    out: Path | None,
+    package: str | None,
+    allow_remote: bool | None,
+    strict: bool | None = None,
 ) -> _Settings:
     """Command-line values over ``[tool.chanspec]`` (see :mod:`.config`); usage error if unset."""
     config = load_config()
@@ -129,6 +143,7 @@ def _settings(
         out=out,
         package=package if package is not None else config.package,
         allow_remote=allow_remote if allow_remote is not None else bool(config.allow_remote),
+        strict=strict if strict is not None else bool(config.strict),
     )
 
 
@@ -172,6 +187,7 @@ def watch_spec(
     package: str | None = None,
     allow_remote: bool = False,
     mode: str = "write",
+    strict: bool = False,
     stop_event: threading.Event | None = None,
     on_run: Callable[[WatchRun], None] | None = None,
     debounce_ms: int = 1600,
@@ -192,7 +208,9 @@ def watch_spec(
             names = ", ".join(str(_display(p)) for p in changed)
             click.echo(f"[{time.strftime('%H:%M:%S')}] changed: {names}")
         try:
-            result = generate(spec, out, package=package, mode=mode, allow_remote=allow_remote)
+            result = generate(
+                spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict
+            )
             outcome = WatchRun(changed, _report(result, spec, out, mode), result)
         except Exception as exc:  # a pipeline bug must not end the watch
             click.echo(f"error: generation failed: {type(exc).__name__}: {exc}", err=True)
@@ -229,6 +247,10 @@ _ALLOW_REMOTE = click.option(
     "--allow-remote/--no-allow-remote", default=None,
     help="Resolve http(s) $ref targets (default: 'allow-remote' in [tool.chanspec], else off).",
 )  # fmt: skip
+_STRICT = click.option(
+    "--strict/--no-strict", default=None,
+    help="Treat warnings as errors: nothing is written (default: 'strict' in [tool.chanspec]).",
+)  # fmt: skip
 
 
 @main.command(name="generate")
@@ -237,6 +259,7 @@ _ALLOW_REMOTE = click.option(
 @click.option("--package", help="Import name of the package (default: the directory name).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_ALLOW_REMOTE
+@_STRICT
 @click.option("--watch", is_flag=True, help="Regenerate whenever the spec changes (Ctrl+C stops).")
 def generate_command(
     spec: Path | None,
@@ -244,6 +267,7 @@ def generate_command(
     package: str | None,
     dry_run: bool,
     allow_remote: bool | None,
+    strict: bool | None,
     watch: bool,
 ) -> None:
     """Generate models, contracts and consumer scaffolds for SPEC into OUTPUT.
@@ -251,29 +275,40 @@ def generate_command(
     SPEC, OUTPUT, --package and --allow-remote default to [tool.chanspec] in the nearest
     pyproject.toml (paths there are relative to that file); the command line wins.
     """
-    s = _settings(spec, out, package, allow_remote)
+    s = _settings(spec, out, package, allow_remote, strict)
     mode = "dry-run" if dry_run else "write"
     if watch:
         try:
-            watch_spec(s.spec, s.out, package=s.package, allow_remote=s.allow_remote, mode=mode)
+            watch_spec(
+                s.spec,
+                s.out,
+                package=s.package,
+                allow_remote=s.allow_remote,
+                mode=mode,
+                strict=s.strict,
+            )
         except KeyboardInterrupt:
             pass
         click.echo("stopped watching")
         sys.exit(0)
-    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote))
+    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote, s.strict))
 
 
 @main.command()
 @_SPEC_ARG
 @_OUTPUT
 @_ALLOW_REMOTE
-def check(spec: Path | None, out: Path | None, allow_remote: bool | None) -> None:
+@_STRICT
+def check(
+    spec: Path | None, out: Path | None, allow_remote: bool | None, strict: bool | None
+) -> None:
     """Exit 1 when the generated files in OUTPUT are not current with SPEC (for CI).
 
-    SPEC, OUTPUT and --allow-remote default to [tool.chanspec] in the nearest pyproject.toml.
+    SPEC, OUTPUT, --allow-remote and --strict default to [tool.chanspec] in the nearest
+    pyproject.toml.
     """
-    s = _settings(spec, out, None, allow_remote)
-    sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote))
+    s = _settings(spec, out, None, allow_remote, strict)
+    sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote, s.strict))
 
 
 def _load(value: str) -> LoadedDocument:

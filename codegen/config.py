@@ -25,7 +25,13 @@ import click
 __all__ = ["KEYS", "Config", "ConfigError", "find_pyproject", "load_config"]
 
 #: Every key ``[tool.chanspec]`` accepts -> the type of its value.
-KEYS: dict[str, type] = {"spec": str, "output": str, "package": str, "allow-remote": bool}
+KEYS: dict[str, type] = {
+    "spec": str,
+    "output": str,
+    "package": str,
+    "allow-remote": bool,
+    "strict": bool,
+}
 
 
 class ConfigError(click.UsageError):
@@ -41,6 +47,7 @@ class Config:
     output: Path | None = None
     package: str | None = None
     allow_remote: bool | None = None
+    strict: bool | None = None
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -107,4 +114,5 @@ def load_config(start: Path | None = None) -> Config:
         output=path("output"),
         package=table.get("package"),
         allow_remote=table.get("allow-remote"),
+        strict=table.get("strict"),
     )
