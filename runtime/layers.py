@@ -44,6 +44,11 @@ LayerType = Literal["memory", "redis", "redis-pubsub"]
 # The queue layer blocks on BZPOPMIN for 5 s; a socket timeout at or below that disconnects
 # idle consumers (field notes). Keep it comfortably above.
 QUEUE_SOCKET_TIMEOUT_S = 15.0
+# Redis connections per process (and event loop) of one queue layer. Beyond that, operations
+# wait for a free connection (up to QUEUE_POOL_TIMEOUT_S) instead of opening more: a burst of
+# disconnects during a Redis stall otherwise opens one connection per disconnect and keeps them.
+QUEUE_MAX_CONNECTIONS = 50
+QUEUE_POOL_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -85,23 +90,27 @@ def build_layer(spec: LayerSpec, url: str | None) -> BaseChannelLayer:
 
     Returns:
         An ``InMemoryChannelLayer`` when ``url`` is None or the type is ``memory``; otherwise the
-        declared Redis layer.
+        declared Redis layer as a subclass of the fast-channels class that survives Redis
+        outages (:mod:`chanspec.runtime.resilience`; ``docs/layers.md``): the queue layer with
+        a socket timeout of ``QUEUE_SOCKET_TIMEOUT_S`` (above its 5 s blocking pop) and a
+        blocking pool of ``QUEUE_MAX_CONNECTIONS`` connections.
     """
     expiry = spec.expiry if spec.expiry is not None else 60
     capacity = spec.capacity if spec.capacity is not None else 100
     group_expiry = spec.group_expiry if spec.group_expiry is not None else 86400
     if url is None or spec.type == "memory":
         return InMemoryChannelLayer(expiry=expiry, group_expiry=group_expiry, capacity=capacity)
+    from .resilience import ResilientRedisChannelLayer, ResilientRedisPubSubChannelLayer
+
     prefix = spec.prefix if spec.prefix is not None else spec.alias
     if spec.type == "redis-pubsub":
-        from fast_channels.layers.redis import RedisPubSubChannelLayer
-
-        return RedisPubSubChannelLayer(hosts=[url], prefix=prefix)
-    from fast_channels.layers.redis import RedisChannelLayer
-
-    host = {"address": url, "socket_timeout": QUEUE_SOCKET_TIMEOUT_S}
-    return RedisChannelLayer(
-        hosts=[host],
+        return ResilientRedisPubSubChannelLayer(alias=spec.alias, url=url, prefix=prefix)
+    return ResilientRedisChannelLayer(
+        alias=spec.alias,
+        url=url,
+        socket_timeout=QUEUE_SOCKET_TIMEOUT_S,
+        max_connections=QUEUE_MAX_CONNECTIONS,
+        pool_timeout=QUEUE_POOL_TIMEOUT_S,
         prefix=prefix,
         expiry=int(expiry),
         group_expiry=group_expiry,
