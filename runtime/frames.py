@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     FRAME_TOO_LARGE = "frame_too_large"
     NOT_IMPLEMENTED = "not_implemented"
     HANDLER_ERROR = "handler_error"
+    LAYER_UNAVAILABLE = "layer_unavailable"
 
 
 def error_frame(
