@@ -352,6 +352,28 @@ class Consumer(AsyncJsonWebsocketConsumer):
                     )
                 )
             return
+        except ChannelLayerError as exc:  # Redis down: layer_unavailable (docs/layers.md)
+            if not _layer_unavailable(exc):
+                log.exception("%s.%s failed", type(self).__qualname__, route.method_name)
+            elif reply_errors:
+                log.warning("%s.%s: %s", type(self).__qualname__, route.method_name, exc)
+                alias = getattr(exc, "alias", "?")
+                await self.send(
+                    text_data=error_frame(
+                        ErrorCode.LAYER_UNAVAILABLE,
+                        f"channel layer {alias!r} is unavailable; {route.operation_id!r} was "
+                        "not completed, try again later",
+                    )
+                )
+                return
+            if reply_errors:
+                await self.send(
+                    text_data=error_frame(
+                        ErrorCode.HANDLER_ERROR,
+                        f"internal error while handling {route.operation_id!r}",
+                    )
+                )
+            return
         except Exception:
             log.exception("%s.%s failed", type(self).__qualname__, route.method_name)
             if reply_errors:
@@ -458,7 +480,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
             try:
                 await layer.group_send(group, event)
             except Exception as exc:
-                raise ChannelLayerError(f"broadcast to group {group!r} failed: {exc}") from exc
+                raise _layer_error(
+                    self.channel_layer_alias, f"broadcast to group {group!r}", exc
+                ) from exc
 
     async def join_group(self, group: str) -> None:
         """Join ``group`` (dynamic groups); it is left automatically on disconnect."""
@@ -525,7 +549,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
             try:
                 await layer.group_send(group, payload)
             except Exception as exc:
-                raise ChannelLayerError(f"broadcast_event to {group!r} failed: {exc}") from exc
+                raise _layer_error(
+                    cls.channel_layer_alias, f"broadcast_event to {group!r}", exc
+                ) from exc
 
     @classmethod
     async def send_event(cls, event: BaseModel, channel_name: str) -> None:
@@ -540,7 +566,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
         except ChannelLayerError:
             raise
         except Exception as exc:
-            raise ChannelLayerError(f"send_event to {channel_name!r} failed: {exc}") from exc
+            raise _layer_error(
+                cls.channel_layer_alias, f"send_event to {channel_name!r}", exc
+            ) from exc
 
     @classmethod
     def broadcast_event_sync(
@@ -575,6 +603,19 @@ class Consumer(AsyncJsonWebsocketConsumer):
             asyncio.run_coroutine_threadsafe(run(), loop).result()
         else:
             async_to_sync(run)()
+
+
+def _layer_error(alias: str | None, operation: str, exc: BaseException) -> ChannelLayerError:
+    """``LayerUnavailableError`` for Redis connection failures, else ``ChannelLayerError``."""
+    from .resilience import layer_error  # imports redis: only when a layer operation failed
+
+    return layer_error(alias, operation, exc)
+
+
+def _layer_unavailable(exc: BaseException) -> bool:
+    from .resilience import LayerUnavailableError
+
+    return isinstance(exc, LayerUnavailableError)
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
