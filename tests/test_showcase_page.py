@@ -5,7 +5,8 @@ with ``REDIS_URL`` (a real redis-server from the session fixture, so every decla
 real) and one arq worker, so background jobs run in the worker and the external sender, a
 separate process, reaches the server's consumers. Browsers are Debian's chromium driven through
 selenium and chromedriver, as in ``test_html_docs.py``; a missing browser, driver or selenium
-fails the tests with how to install them, never skips.
+fails the tests with how to install them, never skips. One test also runs the showcase as plain
+``uvicorn examples.showcase.main:app`` does (no Redis: in-memory layers, jobs in the server).
 
 Set ``CHANSPEC_SHOWCASE_SCREENSHOT=docs/showcase-page.png`` to also save the screenshot used in
 ``docs/showcase-page.md`` (taken by ``test_every_panel_round_trips_its_messages``).
@@ -51,6 +52,14 @@ def showcase(redis_session: RedisServer) -> Iterator[str]:
     env = {"REDIS_URL": redis_session.url, "SHOWCASE_JOB_DELAY": "0.1"}
     worker = [sys.executable, "-m", "arq", "examples.showcase.jobs.WorkerSettings"]
     with background(worker, env), uvicorn_server("examples.showcase.main:app", env) as url:
+        yield url.replace("ws://", "http://", 1)
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[str]:
+    """The showcase as ``uvicorn examples.showcase.main:app`` runs it: no Redis, no worker."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "CHANSPEC_"))}
+    with uvicorn_server("examples.showcase.main:app", env) as url:
         yield url.replace("ws://", "http://", 1)
 
 
@@ -400,6 +409,9 @@ def test_every_panel_round_trips_its_messages(alice: Any, showcase: str) -> None
     echo = received(alice, "system", "System Echo: hi there")
     assert (echo["kind"], echo["action"]) == ("reply", "system_echo")
     send(alice, "system", "ping")
+    send_raw(alice, "system", '{"action": "shout"}')
+    unknown = received(alice, "system", "unknown_message")
+    assert (unknown["kind"], unknown["action"]) == ("error", "error")
     assert wait_for(lambda: [e for e in entries(alice, "system") if e["kind"] == "reply"
                              and e["action"] == "pong"])  # fmt: skip
     send(alice, "room_chat", "room_chat", payload__message="anyone in the demo room?")
@@ -417,11 +429,28 @@ def test_every_panel_round_trips_its_messages(alice: Any, showcase: str) -> None
     received(alice, "analytics", 'page_view {"url": "/showcase/"}')
     assert severe(alice) == []
     shot = os.environ.get("CHANSPEC_SHOWCASE_SCREENSHOT")
-    if shot:  # 1280 CSS pixels wide, the top of the page
-        metrics = {"width": 1280, "height": 1400, "deviceScaleFactor": 1, "mobile": False}
+    if shot:  # the whole page, 1280 CSS pixels wide
+        height = alice.execute_script("return document.documentElement.scrollHeight")
+        metrics = {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False}
         alice.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         alice.execute_script("window.scrollTo(0, 0)")
         alice.save_screenshot(str(REPO / shot))
         alice.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     alice.find_element("id", "disconnect-all").click()
     assert wait_for(lambda: all(state(alice, cid) == "disconnected" for cid in cids))
+
+
+def test_without_redis_jobs_run_in_the_server_and_tabs_share_a_room(
+    alice: Any, bob: Any, embedded: str
+) -> None:
+    for driver in (alice, bob):
+        open_page(driver, embedded)
+        connect(driver, "room_chat", room_name="lobby")
+    send(bob, "room_chat", "room_chat", payload__message="in-memory layer")
+    received(alice, "room_chat", "in-memory layer")
+    connect(alice, "background_jobs")
+    send(alice, "background_jobs", "job", payload__type="translate", payload__content="world")
+    done = received(alice, "background_jobs", "finished")
+    assert done["frame"]["payload"]["result"] == "\U0001f30d Translated: 'world' \u2192 'mundo'"
+    for driver in (alice, bob):
+        assert severe(driver) == []
