@@ -101,11 +101,18 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
 
 
 def _generate(
-    spec: Path, out: Path, package: str | None, mode: str, allow_remote: bool, strict: bool = False
+    spec: Path,
+    out: Path,
+    package: str | None,
+    mode: str,
+    allow_remote: bool,
+    strict: bool = False,
+    client: bool = False,
 ) -> int:
     result = generate(
-        spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict
-    )
+        spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict,
+        client=client,
+    )  # fmt: skip
     return _report(result, spec, out, mode)
 
 
@@ -116,6 +123,7 @@ class _Settings:
     package: str | None
     allow_remote: bool
     strict: bool = False
+    client: bool = False
 
 
 def _settings(
@@ -124,6 +132,7 @@ def _settings(
     package: str | None,
     allow_remote: bool | None,
     strict: bool | None = None,
+    client: bool | None = None,
 ) -> _Settings:
     """Command-line values over ``[tool.chanspec]`` (see :mod:`.config`); usage error if unset."""
     config = load_config()
@@ -144,6 +153,7 @@ def _settings(
         package=package if package is not None else config.package,
         allow_remote=allow_remote if allow_remote is not None else bool(config.allow_remote),
         strict=strict if strict is not None else bool(config.strict),
+        client=client if client is not None else bool(config.client),
     )
 
 
@@ -188,6 +198,7 @@ def watch_spec(
     allow_remote: bool = False,
     mode: str = "write",
     strict: bool = False,
+    client: bool = False,
     stop_event: threading.Event | None = None,
     on_run: Callable[[WatchRun], None] | None = None,
     debounce_ms: int = 1600,
@@ -209,8 +220,9 @@ def watch_spec(
             click.echo(f"[{time.strftime('%H:%M:%S')}] changed: {names}")
         try:
             result = generate(
-                spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict
-            )
+                spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict,
+                client=client,
+            )  # fmt: skip
             outcome = WatchRun(changed, _report(result, spec, out, mode), result)
         except Exception as exc:  # a pipeline bug must not end the watch
             click.echo(f"error: generation failed: {type(exc).__name__}: {exc}", err=True)
@@ -251,6 +263,11 @@ _STRICT = click.option(
     "--strict/--no-strict", default=None,
     help="Treat warnings as errors: nothing is written (default: 'strict' in [tool.chanspec]).",
 )  # fmt: skip
+_CLIENT = click.option(
+    "--client/--no-client", default=None,
+    help="Also generate generated/client.py, typed WebSocket clients (docs/client.md; "
+    "default: 'client' in [tool.chanspec], else off).",
+)  # fmt: skip
 
 
 @main.command(name="generate")
@@ -260,6 +277,7 @@ _STRICT = click.option(
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_ALLOW_REMOTE
 @_STRICT
+@_CLIENT
 @click.option("--watch", is_flag=True, help="Regenerate whenever the spec changes (Ctrl+C stops).")
 def generate_command(
     spec: Path | None,
@@ -268,6 +286,7 @@ def generate_command(
     dry_run: bool,
     allow_remote: bool | None,
     strict: bool | None,
+    client: bool | None,
     watch: bool,
 ) -> None:
     """Generate models, contracts and consumer scaffolds for SPEC into OUTPUT.
@@ -275,7 +294,7 @@ def generate_command(
     SPEC, OUTPUT, --package and --allow-remote default to [tool.chanspec] in the nearest
     pyproject.toml (paths there are relative to that file); the command line wins.
     """
-    s = _settings(spec, out, package, allow_remote, strict)
+    s = _settings(spec, out, package, allow_remote, strict, client)
     mode = "dry-run" if dry_run else "write"
     if watch:
         try:
@@ -286,12 +305,13 @@ def generate_command(
                 allow_remote=s.allow_remote,
                 mode=mode,
                 strict=s.strict,
+                client=s.client,
             )
         except KeyboardInterrupt:
             pass
         click.echo("stopped watching")
         sys.exit(0)
-    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote, s.strict))
+    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote, s.strict, s.client))
 
 
 @main.command()
@@ -299,16 +319,21 @@ def generate_command(
 @_OUTPUT
 @_ALLOW_REMOTE
 @_STRICT
+@_CLIENT
 def check(
-    spec: Path | None, out: Path | None, allow_remote: bool | None, strict: bool | None
+    spec: Path | None,
+    out: Path | None,
+    allow_remote: bool | None,
+    strict: bool | None,
+    client: bool | None,
 ) -> None:
     """Exit 1 when the generated files in OUTPUT are not current with SPEC (for CI).
 
     SPEC, OUTPUT, --allow-remote and --strict default to [tool.chanspec] in the nearest
     pyproject.toml.
     """
-    s = _settings(spec, out, None, allow_remote, strict)
-    sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote, s.strict))
+    s = _settings(spec, out, None, allow_remote, strict, client)
+    sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote, s.strict, s.client))
 
 
 def _load(value: str) -> LoadedDocument:

@@ -7,7 +7,8 @@ Keys:
 - ``spec``: the AsyncAPI document, relative to the ``pyproject.toml``;
 - ``output``: the app package directory, relative to the ``pyproject.toml``;
 - ``package``: the import name of that package;
-- ``allow-remote``: resolve ``http(s)`` ``$ref`` targets (bool).
+- ``allow-remote``: resolve ``http(s)`` ``$ref`` targets (bool);
+- ``client``: also generate ``generated/client.py``, typed WebSocket clients (bool).
 
 Command-line arguments and flags override every key. An unknown key, a value of the wrong
 type or a file that is not valid TOML is a usage error (exit 2) naming the key and the file.
@@ -31,6 +32,7 @@ KEYS: dict[str, type] = {
     "package": str,
     "allow-remote": bool,
     "strict": bool,
+    "client": bool,
 }
 
 
@@ -48,6 +50,7 @@ class Config:
     package: str | None = None
     allow_remote: bool | None = None
     strict: bool | None = None
+    client: bool | None = None
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -115,4 +118,5 @@ def load_config(start: Path | None = None) -> Config:
         package=table.get("package"),
         allow_remote=table.get("allow-remote"),
         strict=table.get("strict"),
+        client=table.get("client"),
     )

@@ -80,6 +80,7 @@ def generate(
     mode: str = "write",
     allow_remote: bool = False,
     strict: bool = False,
+    client: bool = False,
 ) -> GenerateResult:
     """Generate (or check) the app package for ``spec`` in ``out_dir``.
 
@@ -90,6 +91,7 @@ def generate(
         mode: ``"write"``, ``"dry-run"`` or ``"check"`` (compare only).
         allow_remote: resolve ``http(s)`` ``$ref`` targets.
         strict: treat warnings as errors (nothing is written when there are any).
+        client: also generate ``generated/client.py``, typed WebSocket clients.
 
     Returns:
         A :class:`GenerateResult`; with any error problem nothing is rendered or written.
@@ -98,7 +100,7 @@ def generate(
     result = GenerateResult(problems)
     if service is None:
         return result
-    result.files = render_service(service, package or out_dir.name)
+    result.files = render_service(service, package or out_dir.name, client=client)
     if mode == "check":
         result.report = check_tree(out_dir, result.files)
     else:

@@ -20,6 +20,7 @@ from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
+from .client_render import render_client
 from .model import ChannelModel, ServiceModel
 from .naming import RESERVED_METHODS
 from .pyliteral import py_comment, py_docstring, py_literal
@@ -153,13 +154,16 @@ def _class_names(code: str) -> list[str]:
     return out
 
 
-def render_service(service: ServiceModel, package: str) -> list[RenderedFile]:
+def render_service(
+    service: ServiceModel, package: str, *, client: bool = False
+) -> list[RenderedFile]:
     """Render every file of the app package.
 
     Args:
         service: the normalised spec.
         package: import name hint for docs in scaffolds (e.g. ``app``); code uses relative
             imports so the output can live in any package.
+        client: also render ``generated/client.py``, typed clients (:mod:`.client_render`).
 
     Returns:
         Files in a fixed order, formatted with ruff; deterministic for the same model.
@@ -167,13 +171,17 @@ def render_service(service: ServiceModel, package: str) -> list[RenderedFile]:
     env = _environment()
     ctx: dict[str, Any] = {"service": service, "package": package, **contract_context(service)}
     header = env.get_template("header.jinja").render(ctx)
+    models = render_models(service, header)
     files: list[RenderedFile] = [
         RenderedFile("generated/__init__.py", header, True),
-        RenderedFile("generated/messages.py", render_models(service, header), True),
+        RenderedFile("generated/messages.py", models, True),
     ]
     for name in ("channels", "layers", "document", "routing"):
         text = env.get_template(f"{name}.py.jinja").render(ctx, header=header)
         files.append(RenderedFile(f"generated/{name}.py", text, True))
+    if client:
+        text = render_client(env, service, models, header)
+        files.append(RenderedFile("generated/client.py", text, True))
     files.append(
         RenderedFile("__init__.py", env.get_template("package_init.py.jinja").render(ctx), False)
     )
