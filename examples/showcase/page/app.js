@@ -439,7 +439,7 @@
         "li",
         { class: "entry", "data-kind": kind, "data-action": action },
         el("span", { class: "time", text: clock() }),
-        el("span", { class: "kind", text: kind === "sent" ? "\u2192 sent" : kind === "local" || kind === "info" ? kind : `\u2190 ${kind}` }),
+        el("span", { class: "kind", text: kind === "sent" ? "\u2192 sent" : kind === "local" || kind === "info" ? kind : `\u2190 ${kind.split(" ").join(" / ")}` }),
         el("span", { class: "action", text: action }),
         el("span", { class: "text", text }),
         frame !== undefined ? el("code", { class: "frame", text: frame }) : null
