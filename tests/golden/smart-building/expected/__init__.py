@@ -1,0 +1,1 @@
+"""Smart building: a chanspec service generated from smart-building.asyncapi.yaml."""

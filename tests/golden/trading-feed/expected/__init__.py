@@ -1,0 +1,1 @@
+"""Trading feed: a chanspec service generated from trading-feed.asyncapi.yaml."""
