@@ -362,7 +362,13 @@
         this.append("local", "not connected", err.message);
         return;
       }
-      const ws = new WebSocket(url);
+      let ws;
+      try {
+        ws = new WebSocket(url);
+      } catch (err) {
+        this.append("local", "not connected", err.message);
+        return;
+      }
       this.ws = ws;
       this.setState("connecting");
       ws.addEventListener("open", () => {
