@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ChannelModel", "LayerModel", "MessageModel", "OperationModel", "ServiceModel"]
+__all__ = [
+    "ChannelModel",
+    "LayerModel",
+    "MessageModel",
+    "OperationModel",
+    "SecuritySchemeModel",
+    "ServiceModel",
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,35 @@ class LayerModel:
     expiry: float | None = None
     capacity: int | None = None
     group_expiry: int | None = None
+
+
+@dataclass(frozen=True)
+class SecuritySchemeModel:
+    """A security scheme from ``components.securitySchemes`` (or inline in a ``security`` list).
+
+    Attributes:
+        name: its key under ``components.securitySchemes`` (inline: derived from its place).
+        type: the AsyncAPI ``type`` (``httpApiKey``, ``apiKey``, ``http``, ``userPassword``...).
+        constant: the ``generated/security.py`` constant declaring it (``API_KEY``).
+        verifier: the function of the user's ``auth.py`` checking its credentials
+            (``verify_api_key``); empty for an unsupported scheme.
+        runtime_class: the ``chanspec.runtime.auth`` class reading its credentials
+            (``HttpApiKeyScheme``...; ``UnsupportedScheme`` when chanspec cannot read them).
+        credentials: the credentials class the verifier receives (``ApiKey``, ``Bearer``,
+            ``Basic``); empty for an unsupported scheme.
+        options: keyword arguments of ``runtime_class`` besides name/verify/description, as
+            ``(name, value)`` pairs (``("param", "token"), ("location", "query")``).
+        description: the scheme's description.
+    """
+
+    name: str
+    type: str
+    constant: str
+    verifier: str
+    runtime_class: str
+    credentials: str
+    options: tuple[tuple[str, Any], ...] = ()
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +131,9 @@ class ChannelModel:
     operations: tuple[OperationModel, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
+    security: tuple[tuple[str, ...], ...] = ()
+    """Requirements checked before accept, all must hold; each lists alternative scheme names
+    (from the channel's servers' ``security`` and its operations' ``security``)."""
 
     def message(self, key: str) -> MessageModel:
         """The channel message with ``key``; raises ``KeyError`` if there is none."""
@@ -113,6 +152,7 @@ class ServiceModel:
             ``#/components/schemas/<name>`` of the same bundle.
         events: internal events (``x-events``) with their metadata.
         metadata: the document skeleton without channels and operations.
+        security_schemes: the schemes channels require (generated ``security.py``/``auth.py``).
     """
 
     title: str
@@ -122,3 +162,4 @@ class ServiceModel:
     layers: tuple[LayerModel, ...]
     schemas: dict[str, Any]
     metadata: dict[str, Any]
+    security_schemes: tuple[SecuritySchemeModel, ...] = ()

@@ -18,14 +18,15 @@ __all__ = ["RESERVED_METHODS", "pascal_case", "py_identifier", "snake_case", "un
 # Attributes of chanspec's Consumer and fast-channels' consumers that a handler must not shadow.
 RESERVED_METHODS = frozenset(
     {
-        "accept", "address", "as_asgi", "asyncapi", "authenticate", "base_send",
+        "accept", "address", "as_asgi", "asyncapi", "auth", "auth_refusal", "authenticate",
+        "base_send",
         "broadcast_event", "broadcast_event_sync", "broadcast_message", "channel_id",
         "channel_layer", "channel_layer_alias", "channel_name", "channel_receive", "close",
         "connect", "decode_json", "disconnect", "discriminator_field", "dispatch",
         "encode_json", "event_handlers", "groups", "groups_templates", "join_group", "layer",
         "leave_group", "max_frame_bytes", "messages", "path_params", "post_authentication",
-        "receive", "receive_json", "scope", "send", "send_completion", "send_event",
-        "send_event_sync", "send_json", "send_message", "send_operations", "ws_handlers",
+        "receive", "receive_json", "scope", "security", "send", "send_completion", "send_event",
+        "send_event_sync", "send_json", "send_message", "send_operations", "user", "ws_handlers",
     }
 )  # fmt: skip
 

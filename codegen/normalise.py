@@ -26,6 +26,7 @@ from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
 from .naming import RESERVED_METHODS, pascal_case, py_identifier, snake_case, unique
 from .problems import Position, Problem, Severity
+from .security import SECURITY_CODES, SecurityPlan
 
 __all__ = ["NORMALISE_CODES", "normalise"]
 
@@ -46,6 +47,7 @@ NORMALISE_CODES: dict[str, str] = {
     "N051": "message has no payload: generated as an empty object",
     "N052": "a default does not match its schema's type: coerced ('false' -> false) or dropped",
 }
+NORMALISE_CODES.update(SECURITY_CODES)  # N060-N062: security schemes (codegen/security.py)
 
 # Names generated modules import or define: a schema may not take them as its class name.
 RESERVED_CLASS_NAMES = frozenset(
@@ -105,6 +107,7 @@ class _Normaliser:
             )
             return None
         layers = self.layers()
+        self.security = SecurityPlan(self.root, self.problem)
         components = self.root.get("components") or {}
         self.component_messages = {
             id(m): k for k, m in (components.get("messages") or {}).items() if isinstance(m, dict)
@@ -121,6 +124,7 @@ class _Normaliser:
             layers=tuple(layers),
             schemas=self.schemas,
             metadata=self.root_metadata(),
+            security_schemes=self.security.schemes(),
         )
 
     # ---- layers ---------------------------------------------------------------------------
@@ -474,6 +478,7 @@ class _Normaliser:
                 self.spec_refs,
             ),
             description=description if isinstance(description, str) else None,
+            security=self.security.channel(cid, ch, ops),
         )
 
     def incoming(

@@ -24,6 +24,7 @@ from .client_render import render_client
 from .model import ChannelModel, ServiceModel
 from .naming import RESERVED_METHODS
 from .pyliteral import py_comment, py_docstring, py_literal
+from .security import security_context
 
 __all__ = ["RenderedFile", "render_service"]
 
@@ -170,6 +171,8 @@ def render_service(
     """
     env = _environment()
     ctx: dict[str, Any] = {"service": service, "package": package, **contract_context(service)}
+    security = security_context(service)
+    ctx["security_constants"] = security["security_constants"]
     header = env.get_template("header.jinja").render(ctx)
     models = render_models(service, header)
     files: list[RenderedFile] = [
@@ -186,6 +189,12 @@ def render_service(
         RenderedFile("__init__.py", env.get_template("package_init.py.jinja").render(ctx), False)
     )
     files.append(RenderedFile("main.py", env.get_template("main.py.jinja").render(ctx), False))
+    if security["schemes"]:  # the schemes channels require; verifiers in the user's auth.py
+        text = env.get_template("security.py.jinja").render(ctx, **security, header=header)
+        files.append(RenderedFile("generated/security.py", text, True))
+    if security["verifier_imports"]:
+        text = env.get_template("security_verifiers.py.jinja").render(ctx, **security)
+        files.append(RenderedFile("auth.py", text, False))
     files.append(
         RenderedFile(
             "consumers/__init__.py", env.get_template("consumers_init.py.jinja").render(ctx), False

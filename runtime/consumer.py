@@ -238,6 +238,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         """Authenticate, accept, join groups, then run :meth:`post_authentication`."""
         self.path_params = {k: str(v) for k, v in (self.scope.get("path_params") or {}).items()}
+        self.groups = []  # a refused connection has none (not even a class-level list's)
         code = CLOSE_UNAUTHENTICATED
         try:
             allowed = await self.authenticate()

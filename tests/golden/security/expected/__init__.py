@@ -1,0 +1,1 @@
+"""Secured chat: a chanspec service generated from spec.asyncapi.yaml."""

@@ -1,0 +1,1 @@
+"""Consumers: one module per channel. They are yours; chanspec only adds stubs."""

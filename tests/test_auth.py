@@ -1,0 +1,370 @@
+"""Authentication before accept, generated from the spec's securitySchemes (issue #5, item 2).
+
+End to end: the golden ``security`` app (generated from ``tests/golden/security``) with its
+verifiers and handlers filled in, served by real uvicorn and driven by a real WebSocket client.
+The credential readers of ``chanspec.runtime.auth`` are also checked on handshake scopes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+import textwrap
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from chanspec.runtime.auth import (
+    ApiKey,
+    ApiKeyScheme,
+    Basic,
+    Bearer,
+    CredentialsRejected,
+    HttpApiKeyScheme,
+    HttpScheme,
+    MissingCredentials,
+    UnsupportedScheme,
+    UserPasswordScheme,
+    authenticate_scope,
+)
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+
+from .conftest import Client, connect
+from .golden_cases import GOLDEN
+from .servers import uvicorn_server
+
+AUTH = '''
+"""Verifiers of the test app: fixed users."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chanspec.runtime.auth import ApiKey, Basic, Bearer, CredentialsRejected
+
+__all__ = ["verify_admin_key", "verify_api_key", "verify_bearer", "verify_operator"]
+
+
+async def verify_api_key(credentials: ApiKey, scope: Mapping[str, Any]) -> Any:
+    return {"k-alice": "alice"}.get(credentials.value)
+
+
+async def verify_bearer(credentials: Bearer, scope: Mapping[str, Any]) -> Any:
+    if credentials.token == "t-bob":
+        return "bob"
+    raise CredentialsRejected("unknown token")
+
+
+async def verify_operator(credentials: Basic, scope: Mapping[str, Any]) -> Any:
+    if (credentials.username, credentials.password) == ("carol", "s3cret:pw"):
+        return "carol"
+    return None
+
+
+async def verify_admin_key(credentials: ApiKey, scope: Mapping[str, Any]) -> Any:
+    if credentials.value == "stub":  # as if this verifier were still the generated stub
+        raise NotImplementedError("verify_admin_key")
+    return "admin" if credentials.value == "adm-1" else None
+'''
+
+CHAT = """
+from __future__ import annotations
+
+from chanspec.runtime import channel, ws_handler
+
+from ..generated.channels import ChatChannel
+from ..generated.messages import (
+    ChatNoticeMessage,
+    ChatPingMessage,
+    ChatPongMessage,
+    ChatPostMessage,
+)
+
+__all__ = ["ChatConsumer"]
+
+
+@channel("chat")
+class ChatConsumer(ChatChannel):
+    @ws_handler("chat_ping")
+    async def ping(self, message: ChatPingMessage) -> ChatPongMessage:
+        return ChatPongMessage()
+
+    @ws_handler("chat_post")
+    async def post(self, message: ChatPostMessage) -> None:
+        await self.broadcast_message(ChatNoticeMessage(text=f"{self.user}: {message.text}"))
+"""
+
+ADMIN = """
+from __future__ import annotations
+
+from chanspec.runtime import channel, ws_handler
+
+from ..generated.channels import AdminChannel
+from ..generated.messages import AdminKickedMessage, AdminKickMessage
+
+__all__ = ["AdminConsumer"]
+
+
+@channel("admin")
+class AdminConsumer(AdminChannel):
+    auth_refusal = "close"  # refused handshakes end with a close code the client can read
+    groups = ["admins"]
+
+    @ws_handler("admin_kick")
+    async def kick(self, message: AdminKickMessage) -> AdminKickedMessage:
+        return AdminKickedMessage(who=f"{message.who} by {self.auth['operator']}")
+"""
+
+PUBLIC = """
+from __future__ import annotations
+
+from chanspec.runtime import channel, ws_handler
+
+from ..generated.channels import PublicChannel
+from ..generated.messages import PublicHelloMessage
+
+__all__ = ["PublicConsumer"]
+
+
+@channel("public")
+class PublicConsumer(PublicChannel):
+    @ws_handler("public_hello")
+    async def hello(self, message: PublicHelloMessage) -> PublicHelloMessage:
+        return PublicHelloMessage()
+"""
+
+MAIN = '''
+from fast_channels.layers import get_channel_layer
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from chanspec.runtime import create_app
+
+from .generated.document import METADATA
+from .generated.layers import LAYERS
+from .generated.routing import CONSUMERS, ROUTES
+
+
+async def groups(request: Request) -> JSONResponse:
+    """Test instrument: members per group of the in-memory layer of this process."""
+    layer = get_channel_layer("chat")
+    return JSONResponse({g: sorted(m) for g, m in getattr(layer, "groups", {}).items()})
+
+
+app = create_app(
+    ROUTES, layers=LAYERS, metadata=METADATA, consumers=CONSUMERS,
+    extra_routes=[Route("/groups", groups)],
+)
+'''
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("security")
+    app = root / "app"
+    shutil.copytree(GOLDEN / "security" / "expected", app)
+    for path, text in {"auth.py": AUTH, "consumers/chat.py": CHAT, "consumers/admin.py": ADMIN,
+                       "consumers/public.py": PUBLIC, "main.py": MAIN}.items():  # fmt: skip
+        (app / path).write_text(textwrap.dedent(text))
+    with uvicorn_server("app.main:app", env={"REDIS_URL": ""}, cwd=Path(root)) as url:
+        yield url
+
+
+def groups(url: str) -> dict[str, list[str]]:
+    http = url.replace("ws://", "http://") + "/groups"
+    with urllib.request.urlopen(http, timeout=5) as response:
+        data: dict[str, list[str]] = json.loads(response.read())
+    return data
+
+
+async def refused(url: str, **kwargs: Any) -> tuple[int, Any]:
+    """Open a handshake that must be refused; returns the HTTP status and the JSON body."""
+    with pytest.raises(InvalidStatus) as info:
+        await websockets.connect(url, open_timeout=5, **kwargs)
+    response = info.value.response
+    return response.status_code, json.loads(response.body or b"null")
+
+
+async def closed(url: str, **kwargs: Any) -> int:
+    """Open a handshake refused in "close" mode; returns the close code (no frame before it)."""
+    ws = await websockets.connect(url, open_timeout=5, **kwargs)
+    with pytest.raises(ConnectionClosedError) as info:
+        frame = await asyncio.wait_for(ws.recv(), 5)
+        raise AssertionError(f"a refused client received {frame!r}")
+    assert info.value.rcvd is not None
+    return info.value.rcvd.code
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+# ---- end to end -------------------------------------------------------------------------------
+
+
+async def test_unauthenticated_client_never_receives_a_broadcast(server: str) -> None:
+    chat = server + "/ws/chat"
+    member = await connect(chat + "?token=k-alice")
+    poster = await connect(chat, additional_headers={"Authorization": "Bearer t-bob"})
+    # refused before accept: never a WebSocket, so never a group member
+    assert await refused(chat) == (401, {"code": 4401})
+    assert await refused(chat + "?token=k-mallory") == (403, {"code": 4403})
+    assert await refused(chat, additional_headers={"Authorization": "Bearer t-eve"}) == (
+        403, {"code": 4403},
+    )  # fmt: skip
+    members = await asyncio.to_thread(groups, server)
+    assert len(members["chat_room"]) == 2
+
+    await poster.send({"action": "post", "text": "members only"})
+    expected = {"action": "notice", "text": "bob: members only"}
+    assert await member.recv_action("notice") == expected
+    assert await poster.recv_action("notice") == expected
+    # in "close" mode too: the handshake completes only to carry the close code
+    admin = server + "/ws/admin"
+    assert await closed(admin) == 4401
+    assert await closed(admin, additional_headers=basic("carol", "wrong")) == 4403
+    assert "admins" not in await asyncio.to_thread(groups, server)
+    for client in (member, poster):
+        await client.close()
+
+
+async def test_a_good_credential_works_for_each_scheme_type(server: str) -> None:
+    chat = server + "/ws/chat"
+    # httpApiKey in query; http bearer (header); either satisfies the server's security list
+    for url, headers in ((chat + "?token=k-alice", {}),
+                         (chat, {"Authorization": "bearer t-bob"})):  # fmt: skip
+        client = await connect(url, additional_headers=headers)
+        await client.send({"action": "ping"})
+        assert await client.recv() == {"action": "pong"}
+        await client.close()
+    # userPassword (server) and httpApiKey in a header (the operation): both required
+    headers = {**basic("carol", "s3cret:pw"), "X-Admin-Key": "adm-1"}
+    admin = await connect(server + "/ws/admin", additional_headers=headers)
+    await admin.send({"action": "kick", "who": "mallory"})
+    assert await admin.recv() == {"action": "kicked", "who": "mallory by carol"}
+    assert len((await asyncio.to_thread(groups, server))["admins"]) == 1
+    await admin.close()
+    # ws://user:password@host sends the same Authorization: Basic
+    userinfo = server.replace("ws://", "ws://carol:s3cret%3Apw@") + "/ws/admin"
+    admin = await connect(userinfo, additional_headers={"X-Admin-Key": "adm-1"})
+    await admin.send({"action": "kick", "who": "eve"})
+    assert await admin.recv() == {"action": "kicked", "who": "eve by carol"}
+    await admin.close()
+    # a channel whose servers declare no security stays open
+    public = await connect(server + "/ws/public")
+    await public.send({"action": "hello"})
+    assert await public.recv() == {"action": "hello"}
+    await public.close()
+
+
+async def test_wrong_or_missing_credentials_close_with_documented_codes(server: str) -> None:
+    chat, admin = server + "/ws/chat", server + "/ws/admin"
+    operator = basic("carol", "s3cret:pw")
+    # missing: 4401 (HTTP 401 when refused before accept)
+    assert await refused(chat + "?other=1") == (401, {"code": 4401})
+    assert await refused(chat + "?token=") == (401, {"code": 4401})
+    assert await refused(chat, additional_headers={"Authorization": "Token k-alice"}) == (
+        401, {"code": 4401},
+    )  # fmt: skip
+    assert await closed(admin, additional_headers={"X-Admin-Key": "adm-1"}) == 4401
+    assert await closed(admin, additional_headers=operator) == 4401  # second requirement
+    # rejected: 4403
+    assert await closed(admin, additional_headers={**operator, "X-Admin-Key": "nope"}) == 4403
+    assert await closed(admin, additional_headers={**basic("carol", "s3cret"),
+                                                   "X-Admin-Key": "adm-1"}) == 4403  # fmt: skip
+    # a verifier that is still a stub: 4501
+    assert await closed(admin, additional_headers={**operator, "X-Admin-Key": "stub"}) == 4501
+    # the server is fine afterwards
+    client = await connect(chat + "?token=k-alice")
+    await client.send({"action": "ping"})
+    assert await client.recv() == {"action": "pong"}
+    await client.close()
+
+
+async def test_unfilled_generated_stubs_refuse_with_4501(tmp_path: Path) -> None:
+    shutil.copytree(GOLDEN / "security" / "expected", tmp_path / "app")
+    with uvicorn_server("app.main:app", env={"REDIS_URL": ""}, cwd=tmp_path) as url:
+        assert await refused(url + "/ws/chat?token=anything") == (501, {"code": 4501})
+        assert await refused(url + "/ws/chat") == (401, {"code": 4401})
+        client = Client(await websockets.connect(url + "/ws/public", open_timeout=5))
+        await client.send({"action": "hello"})
+        assert (await client.recv())["payload"]["code"] == "not_implemented"
+        await client.close()
+
+
+# ---- reading credentials from the handshake scope ---------------------------------------------
+
+
+def scope(query: bytes = b"", **headers: str) -> dict[str, Any]:
+    return {
+        "type": "websocket",
+        "query_string": query,
+        "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
+    }
+
+
+def test_extractors_read_each_location() -> None:
+    query = HttpApiKeyScheme("q", param="token", location="query")
+    header = HttpApiKeyScheme("h", param="X-Key", location="header")
+    cookie = HttpApiKeyScheme("c", param="session", location="cookie")
+    assert query.extract(scope(b"a=1&token=k%20y")) == ApiKey("k y")
+    assert query.extract(scope(b"token=")) is None
+    assert header.extract(scope(x_key="v")) == ApiKey("v")  # header names case-insensitive
+    assert cookie.extract(scope(cookie="a=1; session=s-1")) == ApiKey("s-1")
+    assert cookie.extract(scope(cookie="a=1")) is None
+
+    auth = base64.b64encode(b"user-key:pass-key").decode()
+    user = ApiKeyScheme("u", location="user")
+    password = ApiKeyScheme("p", location="password")
+    assert user.extract(scope(authorization=f"Basic {auth}")) == ApiKey("user-key")
+    assert password.extract(scope(authorization=f"basic {auth}")) == ApiKey("pass-key")
+    assert UserPasswordScheme("b").extract(scope(authorization=f"Basic {auth}")) == Basic(
+        "user-key", "pass-key"
+    )
+    for junk in ("Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(),
+                 "Basic " + base64.b64encode(b"\xff:\xfe").decode(), "Basic", ""):  # fmt: skip
+        assert UserPasswordScheme("b").extract(scope(authorization=junk)) is None
+
+    bearer = HttpScheme("t", scheme="bearer")
+    assert bearer.extract(scope(authorization="Bearer  abc.def ")) == Bearer("abc.def")
+    assert bearer.extract(scope(authorization="Basic abc")) is None
+    assert HttpScheme("b", scheme="basic").extract(scope(authorization=f"Basic {auth}")) == Basic(
+        "user-key", "pass-key"
+    )
+    assert UnsupportedScheme("o", scheme_type="oauth2").extract(scope(authorization="x")) is None
+
+
+async def test_requirements_all_hold_and_alternatives_any() -> None:
+    seen: list[str] = []
+
+    async def good(credentials: Any, _: Mapping[str, Any]) -> Any:
+        seen.append(repr(credentials))
+        return "ok" if getattr(credentials, "value", "") != "bad" else None
+
+    key = HttpApiKeyScheme("key", verify=good, param="k", location="query")
+    other = HttpApiKeyScheme("other", verify=good, param="o", location="query")
+    sso = UnsupportedScheme("sso", scheme_type="oauth2")
+    assert await authenticate_scope([], scope()) == {}
+    assert await authenticate_scope([(sso, key)], scope(b"k=1")) == {"key": "ok"}
+    with pytest.raises(MissingCredentials, match="sso, key"):
+        await authenticate_scope([(sso, key)], scope())
+    with pytest.raises(CredentialsRejected, match="key"):
+        await authenticate_scope([(key,)], scope(b"k=bad"))
+    # a rejected alternative does not stop the next one from satisfying the requirement
+    assert await authenticate_scope([(key, other)], scope(b"k=bad&o=1")) == {"other": "ok"}
+    # every requirement must hold
+    with pytest.raises(MissingCredentials, match="other"):
+        await authenticate_scope([(key,), (other,)], scope(b"k=1"))
+    seen.clear()
+    assert await authenticate_scope([(key,), (key, other)], scope(b"k=1&o=1")) == {"key": "ok"}
+    assert len(seen) == 1  # a scheme satisfied once is not verified again
+    with pytest.raises(NotImplementedError):
+        await authenticate_scope([(HttpApiKeyScheme("stub", param="k"),)], scope(b"k=1"))
