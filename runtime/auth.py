@@ -170,18 +170,23 @@ def _basic(scope: Mapping[str, Any]) -> Basic | None:
 # ---- schemes ----------------------------------------------------------------------------------
 
 
+async def _no_verifier(credentials: Any, scope: Mapping[str, Any], /) -> Any:
+    raise NotImplementedError("no verifier is bound to this security scheme")
+
+
 @dataclass(frozen=True)
 class SecurityScheme:
     """A security scheme of the spec, bound to the verifier of its credentials.
 
     Attributes:
         name: the key under ``components.securitySchemes``.
-        verify: the :class:`Authenticator` (your ``verify_<scheme>`` in ``auth.py``).
+        verify: the :class:`Authenticator` (your ``verify_<scheme>`` in ``auth.py``); default:
+            one raising ``NotImplementedError`` (the handshake is refused with 4501).
         description: the scheme's description, for logs and docs.
     """
 
     name: str
-    verify: Authenticator = field(repr=False, compare=False)
+    verify: Authenticator = field(default=_no_verifier, repr=False, compare=False)
     description: str | None = None
 
     type: ClassVar[str] = ""
