@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from . import chanx_compat
 from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
 from .naming import RESERVED_METHODS, pascal_case, py_identifier, snake_case, unique
@@ -70,6 +71,7 @@ class _Normaliser:
     def __init__(self, doc: LoadedDocument) -> None:
         self.doc = doc
         self.root: dict[str, Any] = doc.resolved
+        self.chanx = chanx_compat.is_chanx_document(doc.raw)  # docs/chanx-interop.md
         self.problems: list[Problem] = []
         self.class_names: set[str] = set()
         self.message_class: dict[int, str] = {}
@@ -593,6 +595,8 @@ class _Normaliser:
                         hint=f"refer to it as '#/channels/{cid}/messages/<key>'",
                     )
             keys = tuple(self.op_message_keys(op, channel_messages, key_of))
+            if self.chanx and chanx_compat.sends_nothing(op):
+                keys = ()  # chanx: an event handler without output, not "all messages"
             reply_keys: tuple[str, ...] = ()
             reply = op.get("reply")
             if isinstance(reply, dict):

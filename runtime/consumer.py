@@ -111,7 +111,11 @@ class Consumer(AsyncJsonWebsocketConsumer):
     - ``asyncapi``: metadata the code cannot show, for the emitted document
       (``{"channel": {...}, "operations": {id: {...}}}``).
     - ``max_frame_bytes``: largest accepted text frame in bytes (default 1 MiB).
-    - ``send_completion``: send ``{"action": "complete"}`` after each handled frame.
+    - ``send_completion``: chanx's completion frames (off by default): ``{"action":
+      "complete"}`` after each JSON frame is handled (error frames included),
+      ``{"action": "group_complete"}`` after each group broadcast forwarded by
+      :meth:`chanspec_broadcast`, ``{"action": "event_complete"}`` after each event
+      :meth:`chanspec_event` handled or passed through.
     - ``security``: requirements checked before accept (generated from the spec's ``security``;
       see :mod:`chanspec.runtime.auth`): each a tuple of alternative schemes, all must hold.
     - ``auth_refusal``: how a refused handshake ends. ``"http"`` (default): it is never
@@ -332,10 +336,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
         result = self._ws_router.resolve(data)
         if isinstance(result, RoutingFailure):
             await self.send(text_data=result.frame)
-            return
-        route, msg = result
-        await self._invoke(route, msg, reply_errors=True)
-        if self.send_completion:
+        else:
+            route, msg = result
+            await self._invoke(route, msg, reply_errors=True)
+        if self.send_completion:  # as chanx: after every frame that was JSON
             await self.send(text_data='{"action":"complete"}')
 
     async def _invoke(self, route: Route, msg: BaseModel, *, reply_errors: bool) -> None:
@@ -414,6 +418,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
         if self._seen_before(event):
             return
         await self.send(text_data=event["text"])
+        if self.send_completion:
+            await self.send(text_data='{"action":"group_complete"}')
 
     async def chanspec_event(self, event: Mapping[str, Any]) -> None:
         """Layer message ``chanspec.event``: run the matching event handler or pass it through.
@@ -434,6 +440,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
                     log.warning("%s: dropped invalid %s event", type(self).__qualname__, value)
                     return
                 await self.send_message(outgoing)
+                if self.send_completion:
+                    await self.send(text_data='{"action":"event_complete"}')
                 return
         result = self._event_router.resolve(data)
         if isinstance(result, RoutingFailure):
@@ -441,6 +449,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
             return
         route, msg = result
         await self._invoke(route, msg, reply_errors=False)
+        if self.send_completion:
+            await self.send(text_data='{"action":"event_complete"}')
 
     # ---- sending ------------------------------------------------------------------------------
 
