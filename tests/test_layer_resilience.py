@@ -13,19 +13,20 @@ process only.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from typing import Any, Literal
 
 import pytest
 import redis
-import websockets
-from chanspec.runtime import Consumer, LayerSpec, Message, create_app, ws_handler
+from chanspec.runtime import Consumer, LayerSpec, Message, create_app, register_layers, ws_handler
+from chanspec.runtime.resilience import LayerUnavailableError, ResilientRedisChannelLayer
+from chanspec.runtime.testing import Communicator
+from fast_channels.layers import unregister_channel_layer
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
 from .conftest import Client, connect
-from .servers import uvicorn_server
+from .servers import RedisServer, uvicorn_server
 
 # ---- the app served by uvicorn ------------------------------------------------------------------
 
@@ -57,6 +58,7 @@ class RoomConsumer(Consumer):
 
     group_templates = ("room",)
     messages = {"ping": Ping, "pong": Pong, "post": Post, "notice": Notice}
+    send_operations = {"room_notice": ("notice",)}  # broadcast_event(Notice) reaches sockets
 
     @ws_handler
     async def ping(self, msg: Ping) -> Pong:
@@ -165,9 +167,7 @@ async def test_burst_of_500_disconnects_leaves_no_group_membership(redis_url: st
         pauser.close()
         started = time.monotonic()
         await asyncio.gather(*(c.close() for c in clients))
-        await _wait_until(
-            lambda: not _group_members(redis_url, "rq", "room"), 30, "an empty group"
-        )
+        await _wait_until(lambda: not _group_members(redis_url, "rq", "room"), 30, "an empty group")
         elapsed = time.monotonic() - started
         opened = _redis_info(redis_url, "stats")["total_connections_received"] - received_before
         print(f"{n} disconnects -> empty group in {elapsed:.2f}s; {opened} connections opened")
@@ -180,3 +180,162 @@ async def test_burst_of_500_disconnects_leaves_no_group_membership(redis_url: st
         assert await probe.recv() == {"action": "pong"}
         await probe.close()
     assert not _group_members(redis_url, "rq", "room")
+
+
+async def _round(clients: list[Client], sender: Client, text: str, timeout: float) -> None:
+    """``sender`` posts ``text``; the next frame of every client is that notice."""
+    await sender.send({"action": "post", "payload": {"text": text}})
+    expected = {"action": "notice", "payload": {"text": text}}
+    frames = await asyncio.gather(*(c.recv(timeout) for c in clients))
+    wrong = [f for f in frames if f != expected]
+    assert not wrong, f"{len(wrong)} of {len(clients)} got {wrong[:3]} instead of {expected}"
+
+
+async def test_idle_queue_consumer_outlives_the_blocking_pop(redis_url: str) -> None:
+    """The queue layer blocks 5 s per BZPOPMIN; its socket timeout (15 s) must not cut idle
+    consumers off (fast-channels with redis-py 8's 5 s default does)."""
+    from chanspec.runtime.layers import QUEUE_SOCKET_TIMEOUT_S, build_layer
+
+    layer = build_layer(LAYERS[0], redis_url)
+    assert isinstance(layer, ResilientRedisChannelLayer)
+    assert layer.hosts[0]["socket_timeout"] == QUEUE_SOCKET_TIMEOUT_S > layer.brpop_timeout
+    with uvicorn_server(APP, {"REDIS_URL": redis_url}) as server:
+        clients = [await connect(server + "/ws/queue") for _ in range(3)]
+        await asyncio.sleep(layer.brpop_timeout + 2)  # idle through a whole blocking pop
+        await _round(clients, clients[0], "still here", 5)
+        assert all(c.ws.close_code is None for c in clients)
+        for c in clients:
+            await c.close()
+
+
+async def test_redis_outage_keeps_connections_and_delivery_resumes() -> None:
+    """Redis stopped for 5 s and restarted on the same port (empty: no persistence) while 50
+    clients are connected on each Redis layer."""
+    n = 50
+    store = RedisServer()
+    store.start()
+    paths = {"queue": "/ws/queue", "pubsub": "/ws/pubsub"}
+    try:
+        with uvicorn_server(APP, {"REDIS_URL": store.url}) as server:
+            clients = {alias: await _connect_many(server + p, n) for alias, p in paths.items()}
+            for alias, group in clients.items():
+                await _round(group, group[0], f"{alias} before", 10)
+
+            store.stop()
+            down_at = time.monotonic()
+            for alias, group in clients.items():
+                # a client-triggered broadcast: one error frame to the sender, nothing to others
+                await group[1].send({"action": "post", "payload": {"text": "lost"}})
+                frame = await group[1].recv(10)
+                assert frame["action"] == "error", frame
+                assert frame["payload"]["code"] == "layer_unavailable", frame
+                assert repr(alias) in frame["payload"]["detail"], frame
+                # every connection is open and served
+                await asyncio.gather(*(c.send({"action": "ping"}) for c in group))
+                pongs = await asyncio.gather(*(c.recv(10) for c in group))
+                assert all(p == {"action": "pong"} for p in pongs), pongs
+            await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - down_at)))
+            for alias, group in clients.items():  # still open after 5 s without Redis
+                assert all(c.ws.close_code is None for c in group), alias
+
+            store.start()  # same port, empty database
+            for i in range(3):
+                for alias, group in clients.items():
+                    await _round(group, group[i], f"{alias} after {i}", 10)
+            for alias, group in clients.items():
+                assert all(c.ws.close_code is None for c in group), alias
+                await asyncio.gather(*(c.close() for c in group))
+    finally:
+        store.stop()
+
+
+async def test_broadcast_event_raises_layer_unavailable_naming_the_alias() -> None:
+    """The caller of ``broadcast_event`` / ``send_event`` gets ``LayerUnavailableError`` while
+    Redis is down, and succeeds again once it is back."""
+    store = RedisServer()
+    store.start()
+    try:
+        register_layers(LAYERS, environ={"REDIS_URL": store.url})
+        with uvicorn_server(APP, {"REDIS_URL": store.url}) as server:
+            clients = {
+                "queue": await connect(server + "/ws/queue"),
+                "pubsub": await connect(server + "/ws/pubsub"),
+            }
+            consumers = {"queue": QueueRoomConsumer, "pubsub": PubSubRoomConsumer}
+            store.stop()
+            for alias, cls in consumers.items():
+                with pytest.raises(LayerUnavailableError) as caught:
+                    await cls.broadcast_event(Notice(payload=Text(text="x")), "room")
+                assert caught.value.alias == alias
+                assert f"channel layer {alias!r} is unavailable" in str(caught.value)
+                with pytest.raises(LayerUnavailableError) as caught:
+                    await cls.send_event(Notice(payload=Text(text="x")), "specific.nobody")
+                assert caught.value.alias == alias
+            store.start()
+            for alias, cls in consumers.items():
+                # Another process's subscription comes back within its reconnect interval
+                # (pub/sub is at most once meanwhile): resend until one arrives, bounded.
+                started = time.monotonic()
+                while True:
+                    assert time.monotonic() - started < 5, f"{alias}: no delivery after 5 s"
+                    await cls.broadcast_event(Notice(payload=Text(text="back")), "room")
+                    try:
+                        frame = await clients[alias].recv(0.25)
+                        break
+                    except TimeoutError:
+                        continue
+                assert frame == {"action": "notice", "payload": {"text": "back"}}
+                print(f"{alias}: delivery resumed {time.monotonic() - started:.2f}s after restart")
+                while True:  # drain the resends still in flight
+                    try:
+                        await clients[alias].recv(0.5)
+                    except TimeoutError:
+                        break
+                await cls.broadcast_event(Notice(payload=Text(text="last")), "room")
+                frame = await clients[alias].recv(5)
+                assert frame == {"action": "notice", "payload": {"text": "last"}}
+            for c in clients.values():
+                await c.close()
+    finally:
+        for alias in ("queue", "pubsub"):
+            unregister_channel_layer(alias)
+        store.stop()
+
+
+class Unavailable(Message):
+    action: Literal["unavailable"] = "unavailable"
+
+
+class UnavailableConsumer(Consumer):
+    """A handler whose broadcast met a Redis outage (the reason names a host: never sent)."""
+
+    address = "/ws/unavailable"
+    channel_layer_alias = "mem"
+
+    @ws_handler("room_shout")
+    async def shout(self, msg: Unavailable) -> None:
+        raise LayerUnavailableError(
+            "chat", "group_send to 'room'", "ConnectionError: Error 111 connecting to 10.0.0.7"
+        )
+
+    @ws_handler
+    async def ping(self, msg: Ping) -> Pong:
+        return Pong()
+
+
+async def test_layer_unavailable_error_frame_keeps_the_connection_open() -> None:
+    register_layers([LayerSpec("mem", "memory")], environ={})
+    async with Communicator(UnavailableConsumer, "/ws/unavailable") as comm:
+        await comm.send(Unavailable())
+        frame = await comm.receive()
+        assert frame == {
+            "action": "error",
+            "payload": {
+                "code": "layer_unavailable",
+                "detail": "channel layer 'chat' is unavailable; 'room_shout' was not completed, "
+                "try again later",
+            },
+        }
+        assert await comm.receive_nothing(0.05)  # exactly one error frame
+        await comm.send(Ping())
+        assert await comm.receive() == {"action": "pong"}
