@@ -43,6 +43,7 @@ from .auth import (
 )
 from .decorators import HANDLER_ATTR, HandlerInfo
 from .errors import ChannelLayerError, ConsumerDefinitionError
+from .fanout import Fanout, fanout_for
 from .frames import ErrorCode, error_frame
 from .routing import Route, Router, RoutingFailure, discriminator_value
 
@@ -152,6 +153,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
 
     path_params: dict[str, str]
     _broadcasts_seen: deque[str]
+    _fanout: Fanout | None = None  # group broadcast fast path (runtime/fanout.py)
+    _dispatch_lock: asyncio.Lock | None = None
+    _layer_failure: BaseException | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -237,7 +241,62 @@ class Consumer(AsyncJsonWebsocketConsumer):
         layer = get_channel_layer(alias) if alias else None
         if isinstance(layer, InMemoryChannelLayer):
             _LAYER_LOOPS[layer] = asyncio.get_running_loop()
-        await super().__call__(scope, receive, send)
+        await self._serve(scope, receive, send, layer)
+
+    async def _serve(
+        self, scope: Any, receive: Any, send: Any, layer: BaseChannelLayer | None
+    ) -> None:
+        """fast-channels' ``AsyncConsumer.__call__`` without a task per frame.
+
+        Frames are awaited and dispatched in this task (fast-channels wraps every receive in a
+        new task and an ``asyncio.wait``); channel-layer messages are read by one listener task.
+        A lock keeps one message handled at a time, as before: frames in arrival order, layer
+        messages in arrival order. A failure of the layer's ``receive`` ends the consumer as it
+        did in fast-channels. On exit the connection leaves the fan-out registry.
+        """
+        self.scope = scope
+        self.channel_layer = layer
+        self.base_send = send
+        self._dispatch_lock = lock = asyncio.Lock()
+        listener: asyncio.Future[None] | None = None
+        if layer is not None:
+            self.channel_name = await layer.new_channel()
+            self._fanout = fanout_for(layer)
+            main = asyncio.current_task()
+            assert main is not None
+            listener = asyncio.ensure_future(self._listen_layer(layer, main))
+        try:
+            while True:
+                message = await receive()
+                async with lock:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
+        except asyncio.CancelledError:
+            failure = self._layer_failure
+            if failure is None:
+                raise
+            if not isinstance(failure, StopConsumer):
+                raise failure from None
+        finally:
+            if listener is not None:
+                listener.cancel()
+            if self._fanout is not None:
+                await self._fanout.leave_all(self)
+
+    async def _listen_layer(self, layer: BaseChannelLayer, main: asyncio.Task[Any]) -> None:
+        lock = self._dispatch_lock
+        assert lock is not None
+        try:
+            while True:
+                message = await layer.receive(self.channel_name)
+                async with lock:
+                    await self.dispatch(message)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # StopConsumer included: the consumer ends
+            self._layer_failure = exc
+            main.cancel()
 
     async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         """Authenticate, accept, join groups, then run :meth:`post_authentication`."""
@@ -262,6 +321,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
         for group in self.groups:
             await self._require_layer().group_add(group, self.channel_name)
+            if self._fanout is not None:
+                await self._fanout.join(group, self)
         await self.post_authentication()
 
     async def authenticate(self) -> bool:
@@ -452,6 +513,46 @@ class Consumer(AsyncJsonWebsocketConsumer):
         if self.send_completion:
             await self.send(text_data='{"action":"event_complete"}')
 
+    def fanout_event(
+        self, data: Any, cache: dict[Any, Any]
+    ) -> str | Callable[[], Awaitable[None]] | None:
+        """A broadcast event from the fan-out (:mod:`chanspec.runtime.fanout`).
+
+        Returns the text to write when the event is one of this channel's outgoing messages
+        without an event handler (validated and serialised once per class and broadcast, in
+        ``cache``), ``None`` when it is invalid, else a function that runs
+        :meth:`chanspec_event` for it in turn with this connection's other messages.
+        """
+        cls = type(self)
+        field = cls.discriminator_field
+        value = data.get(field) if field and isinstance(data, dict) else None
+        if (
+            isinstance(value, str | int | float | bool)
+            and value in cls._passthrough
+            and value not in cls._event_router.by_value
+        ):
+            key = (cls, value)
+            if key not in cache:
+                try:
+                    model = cls._passthrough[value].model_validate(data)
+                    cache[key] = model.model_dump_json(by_alias=True)
+                except ValidationError:
+                    log.warning("%s: dropped invalid %s event", cls.__qualname__, value)
+                    cache[key] = None
+            text: str | None = cache[key]
+            return text
+        event = {"type": EVENT_TYPE, "event": data}
+
+        async def handle() -> None:
+            lock = self._dispatch_lock
+            if lock is None:
+                await self.chanspec_event(event)
+                return
+            async with lock:
+                await self.chanspec_event(event)
+
+        return handle
+
     # ---- sending ------------------------------------------------------------------------------
 
     async def send_message(self, message: BaseModel) -> None:
@@ -467,8 +568,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         """Send ``message`` to every member of ``groups`` (default: this connection's groups).
 
-        The message is serialised once; each member's consumer forwards the text as is. A
-        member of several of the groups receives it once.
+        The message is serialised once and written to the members' sockets by the fan-out
+        (:mod:`chanspec.runtime.fanout`: locally for the memory layer, one Redis publish per
+        group for the Redis layers); with a layer the fan-out does not know, each member's
+        consumer forwards the text as is. A member of several of the groups receives it once.
 
         Args:
             message: the message model.
@@ -480,6 +583,17 @@ class Consumer(AsyncJsonWebsocketConsumer):
         """
         layer = self._require_layer()
         targets = _as_groups(groups, self.groups)
+        if self._fanout is not None:
+            text = message.model_dump_json(by_alias=True)
+            try:
+                await self._fanout.broadcast(
+                    targets, text, self.channel_name if exclude_current else ""
+                )
+            except Exception as exc:
+                raise _layer_error(
+                    self.channel_layer_alias, f"broadcast to groups {targets}", exc
+                ) from exc
+            return
         event = {
             "type": BROADCAST_TYPE,
             "text": message.model_dump_json(by_alias=True),
@@ -498,12 +612,16 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def join_group(self, group: str) -> None:
         """Join ``group`` (dynamic groups); it is left automatically on disconnect."""
         await self._require_layer().group_add(group, self.channel_name)
+        if self._fanout is not None:
+            await self._fanout.join(group, self)
         if group not in self.groups:
             self.groups.append(group)
 
     async def leave_group(self, group: str) -> None:
         """Leave ``group``."""
         await self._require_layer().group_discard(group, self.channel_name)
+        if self._fanout is not None:
+            await self._fanout.leave(group, self)
         if group in self.groups:
             self.groups.remove(group)
 
@@ -550,6 +668,15 @@ class Consumer(AsyncJsonWebsocketConsumer):
         targets = _as_groups(groups, static)
         if not targets:
             raise ChannelLayerError(f"{cls.__qualname__}.broadcast_event: no groups given")
+        fanout = fanout_for(layer)
+        if fanout is not None:  # serialised once, fanned out per process (runtime/fanout.py)
+            try:
+                await fanout.broadcast_event(targets, event.model_dump_json(by_alias=True))
+            except Exception as exc:
+                raise _layer_error(
+                    cls.channel_layer_alias, f"broadcast_event to {targets}", exc
+                ) from exc
+            return
         payload: dict[str, Any] = {
             "type": EVENT_TYPE,
             "event": event.model_dump(mode="json", by_alias=True),
