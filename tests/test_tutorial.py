@@ -1,4 +1,5 @@
-"""docs/tutorial.md, followed literally: every code block, in order, in a temporary directory.
+"""docs/tutorial.md, then docs/deployment.md, followed literally: every code block, in order,
+in one temporary directory (the deployment guide continues the tutorial's project).
 
 How a block is marked (the info string after the opening fence: a language, then words)::
 
@@ -19,6 +20,8 @@ How a block is marked (the info string after the opening fence: a language, then
     ```text output              lines the previous ``sh`` block printed (stdout and stderr),
                                 in order; each line must be part of an output line, and a
                                 line "..." stands for lines left out
+    ```text log                 the same, for what the last background server has logged
+                                (waited for, up to 15 s)
 
 A line ``cd DIR`` in an ``sh`` block changes the directory of what follows, as in a terminal.
 Any other block fails the test, so nothing in the tutorial goes unchecked.
@@ -39,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +51,7 @@ import pytest
 
 from .servers import REPO, free_port, wait_port
 
-TUTORIAL = REPO / "docs" / "tutorial.md"
+DOCS = (REPO / "docs" / "tutorial.md", REPO / "docs" / "deployment.md")
 PORTS = ("8000", "8001", "8002")
 READER_REDIS = "redis://localhost:6379"
 
@@ -62,13 +66,14 @@ class Block:
     options: dict[str, str]
     text: str
     section: str  # the "## " heading it is under
+    doc: str = "docs/tutorial.md"
 
     @property
     def where(self) -> str:
-        return f"docs/tutorial.md:{self.line} ({self.section})"
+        return f"{self.doc}:{self.line} ({self.section})"
 
 
-def parse_blocks(markdown: str) -> list[Block]:
+def parse_blocks(markdown: str, doc: str = "docs/tutorial.md") -> list[Block]:
     """Every fenced block (```), with its info string split into language, words, options."""
     blocks: list[Block] = []
     lines = markdown.splitlines()
@@ -87,12 +92,12 @@ def parse_blocks(markdown: str) -> list[Block]:
         while end < len(lines) and not lines[end].startswith(fence.group(1)):
             end += 1
         if end == len(lines):
-            raise AssertionError(f"docs/tutorial.md:{i + 1}: code block is never closed")
+            raise AssertionError(f"{doc}:{i + 1}: code block is never closed")
         language = info[0] if info else ""
         words = [w for w in info[1:] if "=" not in w]
         options = dict(w.split("=", 1) for w in info[1:] if "=" in w)
         text = "\n".join(lines[i + 1 : end]) + "\n"
-        blocks.append(Block(i + 1, language, words, options, text, section))
+        blocks.append(Block(i + 1, language, words, options, text, section, doc))
         i = end + 1
     return blocks
 
@@ -178,9 +183,22 @@ class Reader:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def check_output(self, block: Block) -> None:
-        assert self.output is not None, f"{block.where}: output block without a command before"
-        got = self.output.splitlines()
+    def check_log(self, block: Block) -> None:
+        assert self.servers, f"{block.where}: log block without a background server running"
+        log = self.servers[-1][2]
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                return self.check_output(block, log.read_text(errors="replace"))
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def check_output(self, block: Block, output: str | None = None) -> None:
+        output = self.output if output is None else output
+        assert output is not None, f"{block.where}: output block without a command before"
+        got = output.splitlines()
         at = 0
         for want in block.text.splitlines():
             if not want.strip() or want.strip() == "...":
@@ -189,7 +207,7 @@ class Reader:
                 at += 1
             assert at < len(got), (
                 f"{block.where}: the output has no line containing {want.strip()!r} (in order)"
-                f"\n--- output ---\n{self.output}"
+                f"\n--- output ---\n{output}"
             )
             at += 1
 
@@ -227,14 +245,22 @@ def reader(redis_url: str) -> Iterator[Reader]:
             person.stop_servers()
 
 
+def all_blocks() -> list[Block]:
+    return [
+        block
+        for doc in DOCS
+        for block in parse_blocks(doc.read_text(encoding="utf-8"), f"docs/{doc.name}")
+    ]
+
+
 def test_blocks_are_all_marked() -> None:
     """Every block is one the follower knows (checked without running anything)."""
-    blocks = parse_blocks(TUTORIAL.read_text(encoding="utf-8"))
-    assert len(blocks) >= 15
+    blocks = all_blocks()
+    assert len(blocks) >= 25
     kinds = [kind(b) for b in blocks]
     unknown = [b.where for b, k in zip(blocks, kinds, strict=True) if k is None]
     assert not unknown, f"code blocks without a known marking: {unknown}"
-    for needed in ("run", "background", "redis", "file", "diff", "output", "expect"):
+    for needed in ("run", "background", "redis", "file", "diff", "output", "expect", "log"):
         assert needed in kinds, f"the tutorial has no {needed!r} block"
 
 
@@ -248,21 +274,20 @@ def kind(block: Block) -> str | None:
         return "run" if not extra and set(block.options) <= {"exit"} else None
     if block.language == "diff" and not block.words and not block.options:
         return "diff"
-    if block.words == ["output"] and not block.options:
-        return "output"
+    if block.words in (["output"], ["log"]) and not block.options:
+        return block.words[0]
     if not block.words and len(block.options) == 1:
         (key,) = block.options
         return key if key in ("file", "expect", "contains") else None
     return None
 
 
-def test_tutorial_followed_literally(reader: Reader) -> None:
-    blocks = parse_blocks(TUTORIAL.read_text(encoding="utf-8"))
+def test_tutorial_and_deployment_followed_literally(reader: Reader) -> None:
     section = None
-    for block in blocks:
-        if block.section != section:
+    for block in all_blocks():
+        if (block.doc, block.section) != section:
             reader.stop_servers()  # the reader pressed Ctrl+C before moving on
-            section = block.section
+            section = (block.doc, block.section)
         what = kind(block)
         if what == "run":
             reader.run(block)
@@ -290,6 +315,8 @@ def test_tutorial_followed_literally(reader: Reader) -> None:
             apply_diff(block, reader.cwd)
         elif what == "output":
             reader.check_output(block)
+        elif what == "log":
+            reader.check_log(block)
         else:
             raise AssertionError(f"{block.where}: unknown block")
     reader.stop_servers()
