@@ -17,7 +17,12 @@ reply to the sender (a document cannot tell the two apart; see ``docs/chanx-inte
 
 In the other direction, chanx's ``generate-client`` needs things AsyncAPI leaves optional: every
 channel's ``title`` (it is the client's module name) and a ``title`` on every payload schema
-that should become a class. :func:`for_chanx_client` adds them to a copy of a document.
+that should become a class. :func:`for_chanx_client` adds them to a copy of a document; from a
+shell::
+
+    chanspec emit app.main:app --format json > asyncapi.json
+    python -m chanspec.codegen.chanx_compat asyncapi.json > for-chanx.json
+    chanx generate-client --schema for-chanx.json --output my_client
 
 Source: chanx 2.13.0 ``chanx/asyncapi/generator.py`` (what it emits) and
 ``chanx/client_generator/`` (what its client generator reads).
@@ -26,13 +31,15 @@ Source: chanx 2.13.0 ``chanx/asyncapi/generator.py`` (what it emits) and
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import json
+import sys
+from collections.abc import Mapping, Sequence
 from keyword import iskeyword
 from typing import Any
 
 from .naming import pascal_case, snake_case, unique
 
-__all__ = ["for_chanx_client", "is_chanx_document", "sends_nothing"]
+__all__ = ["for_chanx_client", "is_chanx_document", "main", "sends_nothing"]
 
 _MESSAGE_REF = "#/components/messages/"
 
@@ -81,27 +88,34 @@ def for_chanx_client(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``document`` that ``chanx generate-client`` (2.13) can turn into a client.
 
     chanx's client generator validates channels with a required ``title`` and uses it as the
-    client's module and class name (``room_chat`` -> ``room_chat.RoomChatClient``), and it
+    client's package and class name (``room_chat`` -> ``room_chat.RoomChatClient``), and it
     makes a pydantic class only of a schema that has a ``title`` (nested objects without one
-    become ``dict[str, Any]``; a payload without one makes the client's message unions empty,
-    which is a syntax error in the generated module). This adds, where missing:
+    become ``dict[str, Any]``; a payload without one leaves the client's message unions empty,
+    a syntax error in the generated module). This sets:
 
-    - ``channels.<id>.title``: the snake_case channel id;
-    - a payload schema's ``title``: the PascalCase message key (``user_message`` ->
-      ``UserMessage``), unique within the channel;
-    - nested object schemas with ``properties`` (and component schemas): ``<Parent><Property>``
-      (``UserMessagePayload``), array items ``<Parent><Property>Item``, unique within the channel.
+    - ``channels.<id>.title``: kept when it is an identifier not used by another channel,
+      else the snake_case title or channel id (made unique);
+    - a payload schema's ``title``: kept when it is a free identifier in its channel, else the
+      PascalCase of the title or of the message key (``user_message`` -> ``UserMessage``);
+    - the same for nested object schemas with ``properties`` and for component schemas, named
+      ``<Parent><Property>`` (``UserMessagePayload``), array items ``<Parent><Property>Item``.
 
-    Titles already present are kept. Nothing else changes, so the wire contract is the same.
+    chanx pastes descriptions and ``info.title`` into docstrings and string literals without
+    escaping; here their backslashes and double quotes are escaped so that any text gives
+    valid Python. Values (enum, const, default, address) cannot be changed without changing
+    the wire contract: one containing ``"`` or ``\\`` still breaks chanx's generated code.
 
     Args:
         document: an AsyncAPI 3.0 document as JSON-compatible data, e.g. from
             ``chanspec emit app.main:app --format json``.
 
     Returns:
-        The adapted deep copy.
+        The adapted deep copy (``document`` is not modified).
     """
     doc: dict[str, Any] = copy.deepcopy(dict(document))
+    info = doc.get("info")
+    if isinstance(info, dict):
+        _escape_text(info, ("title", "description"))
     components = doc.get("components")
     component_schemas = components.get("schemas") if isinstance(components, dict) else None
     shared: set[str] = set()
@@ -112,10 +126,17 @@ def for_chanx_client(document: Mapping[str, Any]) -> dict[str, Any]:
     channels = doc.get("channels")
     if not isinstance(channels, dict):
         return doc
+    channel_titles: set[str] = set()
     for channel_id, channel in channels.items():
         if not isinstance(channel, dict):
             continue
-        channel.setdefault("title", snake_case(str(channel_id)))
+        title = channel.get("title")
+        if not _free_identifier(title, channel_titles):
+            base = title if isinstance(title, str) and title.strip() else str(channel_id)
+            title = unique(snake_case(base), channel_titles)
+            channel["title"] = title
+        channel_titles.add(str(title))
+        _escape_text(channel, ("description",))
         messages = channel.get("messages")
         if not isinstance(messages, dict):
             continue
@@ -127,12 +148,21 @@ def for_chanx_client(document: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _escape_text(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Escape ``\\`` and ``"`` of text chanx pastes into Python source (docstrings, literals)."""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, str):
+            obj[key] = value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _title(schema: dict[str, Any], name: str, taken: set[str], *, root: bool = False) -> None:
     """Title ``schema`` (a payload when ``root``) and its nested object schemas for chanx.
 
     chanx makes a class of a payload and of every schema with ``properties``, named by its
     ``title`` and keyed by it within a module: such a title must be a free identifier.
     """
+    _escape_text(schema, ("description",))
     props = schema.get("properties")
     if root or (isinstance(props, dict) and props):
         title = schema.get("title")
@@ -165,3 +195,32 @@ def _free_identifier(title: Any, taken: set[str]) -> bool:
         and not iskeyword(title)
         and title not in taken
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m chanspec.codegen.chanx_compat [FILE]``: :func:`for_chanx_client` as a filter.
+
+    Reads the JSON document in ``FILE`` (default: standard input) and prints the adapted
+    document as JSON. Returns the exit code: 0, or 2 (message on stderr) when the input cannot
+    be read or is not a JSON object.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args:
+            with open(args[0], encoding="utf-8") as f:
+                document = json.load(f)
+        else:
+            document = json.load(sys.stdin)
+    except (OSError, ValueError) as exc:
+        print(f"chanx_compat: cannot read a JSON document: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(document, dict):
+        print("chanx_compat: the document is not a JSON object", file=sys.stderr)
+        return 2
+    json.dump(for_chanx_client(document), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -339,6 +339,50 @@ async def test_chanx_client_from_chanx_document_talks_to_generated_app(
         }
 
 
+# The same bad frames to a chanx server (the fixture app itself) and to ours: each answers one
+# `action: error` frame and keeps the connection; the payloads differ as docs/chanx-interop.md
+# and docs/wire-protocol.md say: chanx sends pydantic's errors as a list, we send one object.
+BAD_FRAMES: list[tuple[str | bytes, str, str]] = [
+    # frame, chanx's payload[0]["type"], our payload["code"]
+    ("{bad", "json_invalid", "invalid_json"),
+    (b"\x00binary", "json_invalid", "binary_frame"),
+    ("[1, 2]", "model_type", "not_an_object"),
+    ('{"payload": 1}', "union_tag_not_found", "missing_discriminator"),
+    ('{"action": "nope"}', "union_tag_invalid", "unknown_message"),
+    ('{"action": "user_message", "payload": {}}', "missing", "validation_error"),
+]
+
+
+@pytest.fixture(scope="module")
+def chanx_server() -> Iterator[str]:
+    """The chanx fixture app itself under uvicorn (chanx's consumers, not ours)."""
+    with uvicorn_server("tests.fixtures.chanx_app.app:app") as url:
+        yield url
+
+
+async def test_error_frames_side_by_side_with_chanx(
+    chanx_server: str, chanx_generated_server: str
+) -> None:
+    theirs = await connect(f"{chanx_server}/ws/system")
+    ours = await connect(f"{chanx_generated_server}/ws/system")
+    for frame, chanx_type, our_code in BAD_FRAMES:
+        await theirs.send(frame)
+        await ours.send(frame)
+        chanx_error, our_error = await theirs.recv(), await ours.recv()
+        assert chanx_error["action"] == our_error["action"] == "error"
+        assert isinstance(chanx_error["payload"], list)
+        assert chanx_error["payload"][0]["type"] == chanx_type, frame
+        assert our_error["payload"]["code"] == our_code, frame
+    # located validation errors: chanx prefixes the union tag to the location, we do not
+    assert chanx_error["payload"][0]["loc"] == ["user_message", "payload", "message"]
+    assert our_error["payload"]["errors"][0]["loc"] == ["payload", "message"]
+    for client in (theirs, ours):
+        await client.send({"action": "ping", "payload": None})  # both connections stay open
+        assert (await client.recv())["action"] == "pong"
+        await client.nothing()
+        await client.close()
+
+
 # ---- our showcase, its own emitted document, chanx's generated client --------------------------
 
 
@@ -372,8 +416,14 @@ def showcase_client(
     showcase_document: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     root = tmp_path_factory.mktemp("showcase_chanx_client")
-    adapted = root / "asyncapi.json"
-    adapted.write_text(json.dumps(for_chanx_client(showcase_document)))
+    emitted, adapted = root / "asyncapi.json", root / "for-chanx.json"
+    emitted.write_text(json.dumps(showcase_document))
+    with adapted.open("w") as out:  # the documented filter: python -m ...chanx_compat FILE
+        subprocess.run(
+            [sys.executable, "-m", "chanspec.codegen.chanx_compat", str(emitted)],
+            stdout=out, check=True, timeout=60,
+        )  # fmt: skip
+    assert json.loads(adapted.read_text()) == for_chanx_client(showcase_document)
     run = chanx_generate_client(adapted, root / "showcase_client")
     assert run.returncode == 0, run.stdout + run.stderr
     return root
@@ -451,9 +501,9 @@ def test_for_chanx_client_adds_titles_and_changes_nothing_else(
         "RoomChatPayload"
     )
 
-    def strip(node: Any) -> Any:
+    def strip(node: Any) -> Any:  # titles added, descriptions escaped: nothing on the wire
         if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k != "title"}
+            return {k: strip(v) for k, v in node.items() if k not in ("title", "description")}
         if isinstance(node, list):
             return [strip(v) for v in node]
         return node
@@ -501,6 +551,59 @@ def test_for_chanx_client_makes_titles_identifiers_and_unique() -> None:
     ]
     assert titles == ["AChatLine", "Class", "C", "AChatLine2", "CItemsItem"]
     assert all(t.isidentifier() for t in titles)
+
+
+def test_for_chanx_client_keeps_chanx_generated_code_valid_with_hostile_text(
+    tmp_path: Path,
+) -> None:
+    hostile = 'ends with \\ and """ quotes \\N{oops} "'
+    doc = {
+        "asyncapi": "3.0.0",
+        "info": {"title": hostile, "version": "1", "description": hostile},
+        "channels": {
+            "Room Chat!": {
+                "address": "/ws/room",
+                "description": hostile,
+                "messages": {
+                    "say": {
+                        "payload": {
+                            "type": "object",
+                            "description": hostile,
+                            "required": ["action"],
+                            "properties": {
+                                "action": {"const": "say", "type": "string"},
+                                "payload": {
+                                    "description": hostile,
+                                    "properties": {"text": {"type": "string"}},
+                                },
+                            },
+                        }
+                    },
+                    "said": {
+                        "payload": {
+                            "type": "object",
+                            "properties": {"action": {"const": "said", "type": "string"}},
+                        }
+                    },
+                },
+            }
+        },
+        "operations": {
+            "say": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/Room Chat!"},
+                "messages": [{"$ref": "#/channels/Room Chat!/messages/say"}],
+                "reply": {"messages": [{"$ref": "#/channels/Room Chat!/messages/said"}]},
+            }
+        },
+    }
+    adapted = tmp_path / "hostile.json"
+    adapted.write_text(json.dumps(for_chanx_client(doc)))
+    run = chanx_generate_client(adapted, tmp_path / "hostile_client")
+    assert run.returncode == 0, run.stdout + run.stderr
+    module = import_client(tmp_path, "hostile_client", "room_chat")
+    assert module.RoomChatClient.__doc__ is not None and hostile in module.RoomChatClient.__doc__
+    assert module.Say(payload=module.SayPayload(text="x")).model_dump()["action"] == "say"
 
 
 # ---- completion frames ------------------------------------------------------------------------
