@@ -97,6 +97,7 @@ SECTIONS: tuple[Section, ...] = (
             "ClosedError",
         ),
     ),
+    Section("Typed clients", "chanspec.runtime.client", None),
     Section("The emitted document", "chanspec.runtime.asyncapi.emit", ("build_document",)),
 )
 
