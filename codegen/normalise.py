@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import chanx_compat
+from .avro import AvroError, avro_to_json_schema, is_avro_format
 from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
 from .naming import RESERVED_METHODS, pascal_case, py_identifier, snake_case, unique
@@ -44,9 +45,10 @@ NORMALISE_CODES: dict[str, str] = {
     "N040": "unknown channel layer type",
     "N041": "channel uses a channel layer that is not declared",
     "N042": "group template uses a name that is not a path parameter",
-    "N050": "payload is not a JSON Schema: generated as Any",
+    "N050": "payload is not a JSON Schema (nor Avro): generated as Any",
     "N051": "message has no payload: generated as an empty object",
     "N052": "a default does not match its schema's type: coerced ('false' -> false) or dropped",
+    "N053": "Avro payload schema cannot be converted: generated as Any",
 }
 NORMALISE_CODES.update(SECURITY_CODES)  # N060-N062: security schemes (codegen/security.py)
 
@@ -260,17 +262,24 @@ class _Normaliser:
         if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
             fmt = str(payload.get("schemaFormat"))
             if not JSON_SCHEMA_FORMATS.match(fmt):
-                self.problem(
-                    "N050",
-                    f"message payload uses schemaFormat {fmt!r}",
-                    raw_pointer + "/payload",
-                    warning=True,
-                )
-                self.schemas[class_name] = {}
+                # the original payload stays in the metadata (emitted as written)
                 self.foreign_payload.add(class_name)
-                return
-            payload = payload.get("schema")
-            raw_payload = raw_payload.get("schema") if isinstance(raw_payload, dict) else None
+                converted = self.foreign_schema(
+                    fmt, payload.get("schema"), class_name, raw_pointer + "/payload/schema"
+                )
+                if converted is None:
+                    self.problem(
+                        "N050",
+                        f"message {class_name}: payload uses schemaFormat {fmt!r}",
+                        raw_pointer + "/payload",
+                        warning=True,
+                    )
+                    self.schemas[class_name] = {}
+                    return
+                payload, raw_payload = converted, converted
+            else:
+                payload = payload.get("schema")
+                raw_payload = raw_payload.get("schema") if isinstance(raw_payload, dict) else None
         if payload is None:
             self.problem("N051", "message has no payload", raw_pointer, warning=True)
             self.schemas[class_name] = {"type": "object"}
@@ -321,6 +330,26 @@ class _Normaliser:
                 del prop["enum"]
             if isinstance(prop, dict) and "const" in prop and "type" not in prop:
                 prop["type"] = _json_type(prop["const"])
+
+    def foreign_schema(
+        self, fmt: str, schema: Any, class_name: str, pointer: str
+    ) -> dict[str, Any] | None:
+        """A JSON Schema for a payload in another schema language, or None (then ``Any``).
+
+        Avro converts (:mod:`.avro`); a schema Avro cannot read gets N053 and ``Any``.
+        """
+        if not is_avro_format(fmt):
+            return None
+        try:
+            return avro_to_json_schema(schema)
+        except AvroError as exc:
+            self.problem(
+                "N053",
+                f"message {class_name}: Avro schema not converted: {exc}",
+                pointer,
+                warning=True,
+            )
+            return None
 
     def message_model(
         self, key: str, class_name: str, value: Any, message: dict[str, Any], pointer: str
