@@ -530,6 +530,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             isinstance(value, str | int | float | bool)
             and value in cls._passthrough
             and value not in cls._event_router.by_value
+            and not cls.send_completion  # chanspec_event adds its event_complete frame
         ):
             key = (cls, value)
             if key not in cache:
