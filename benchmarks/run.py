@@ -1,14 +1,17 @@
-"""One-command benchmark: raw Starlette vs fast-channels vs chanspec on real uvicorn servers.
+"""One-command benchmark: raw Starlette vs fast-channels vs chanx vs chanspec, real servers.
 
     python -m benchmarks.run            # full: 5 repeats, 3 s windows, broadcast 10/100/500
-    python -m benchmarks.run --quick    # under 2 minutes: 3 repeats, 1 s windows, 100/500
+    python -m benchmarks.run --quick    # 3 repeats, 1 s windows, broadcast 10/500 (~5 min)
 
-Each app runs in its own uvicorn process bound to 127.0.0.1 (see ``benchmarks/apps.py``);
-clients are real ``websockets`` connections from this process (compression off). Server CPU
-time is read from ``/proc/<pid>/stat`` (utime + stime) right before and after each timed
-window. Runs are interleaved (repeat -> scenario -> app) and every ratio is paired: app / raw
-of the same repeat, then the median over repeats. Everything is time-bounded and the servers
-are stopped at the end. This is a script, not a test: nothing here asserts a timing.
+Each app runs in its own uvicorn process on 127.0.0.1 (``benchmarks/apps.py``), plus a second
+process of each app for the two-process scenarios; a ``redis-server`` is started on a free port
+for the Redis layers (or ``--redis-url`` is used; ``--no-redis`` leaves them out). Clients are
+real ``websockets`` connections from this process (compression off). Server CPU time is read
+from ``/proc/<pid>/stat`` (utime + stime) right before and after each timed window; for two
+processes it is the sum of both. Runs are interleaved (repeat -> scenario -> app, the app order
+rotated each repeat) and every ratio is paired: app / baseline of the same repeat, then the
+median over repeats. Everything is time-bounded and every process started is stopped at the
+end. This is a script, not a test: nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -18,28 +21,51 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import websockets
 
-APPS = ("raw", "fc", "chanspec")
-BROADCAST_APPS = ("raw", "fc", "chanspec")
+APPS = ("raw", "fc", "chanx", "chanspec")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAYER_NAMES = {"memory": "in-memory", "pubsub": "Redis pub/sub", "queue": "Redis queue"}
 
 
-# ---- servers -------------------------------------------------------------------------------
+def apps_for(layer: str) -> tuple[str, ...]:
+    """Apps that have a room on ``layer`` (raw has no queue layer)."""
+    return APPS if layer != "queue" else ("fc", "chanx", "chanspec")
+
+
+# ---- processes ---------------------------------------------------------------------------
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{what} did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,56 +85,74 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
 
-def start_server(name: str) -> Server:
+
+def start_server(name: str, redis_url: str | None) -> Server:
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.apps", name, str(port)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server {name} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return Server(name, port, proc)
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"server {name} did not start")
+    wait_port(port, proc, f"server {name}")
+    return Server(name, port, proc)
 
 
-def stop_servers(servers: list[Server]) -> None:
-    for s in servers:
-        if s.proc.poll() is None:
-            s.proc.terminate()
-    for s in servers:
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server not found: install it or pass --no-redis / --redis-url")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="chanspec-bench-redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_port(port, proc, "redis-server")
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
         try:
-            s.proc.wait(timeout=5)
+            p.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            s.proc.kill()
-            s.proc.wait(timeout=5)
+            p.kill()
+            p.wait(timeout=5)
 
 
-# ---- clients -------------------------------------------------------------------------------
+# ---- clients ---------------------------------------------------------------------------
 
 
-async def connect_many(url: str, n: int) -> list[websockets.ClientConnection]:
+async def connect_many(urls: list[str]) -> list[websockets.ClientConnection]:
     sem = asyncio.Semaphore(50)
 
-    async def one() -> websockets.ClientConnection:
+    async def one(url: str) -> websockets.ClientConnection:
         async with sem:
             return await websockets.connect(
                 url, compression=None, open_timeout=20, max_queue=None, ping_interval=None
             )
 
-    return list(await asyncio.gather(*(one() for _ in range(n))))
+    return list(await asyncio.gather(*(one(u) for u in urls)))
 
 
 async def close_all(conns: list[websockets.ClientConnection]) -> None:
     await asyncio.gather(*(asyncio.wait_for(c.close(), 5) for c in conns), return_exceptions=True)
+
+
+def frame(action: str, seq: int) -> str:
+    return json.dumps({"action": action, "payload": {"text": "hello world", "seq": seq}})
 
 
 @dataclass
@@ -124,7 +168,7 @@ class EchoResult:
 
     @property
     def cpu_per_msg(self) -> float:
-        return self.cpu / self.msgs
+        return self.cpu / max(1, self.msgs)
 
     def pct(self, q: float) -> float:
         lat = sorted(self.latencies)
@@ -132,7 +176,7 @@ class EchoResult:
 
 
 async def echo_run(server: Server, n_conns: int, seconds: float) -> EchoResult:
-    conns = await connect_many(f"ws://127.0.0.1:{server.port}/ws/echo", n_conns)
+    conns = await connect_many([server.url("/ws/echo")] * n_conns)
     latencies: list[float] = []
     counts = [0] * n_conns
     phase = {"measure": False, "stop": False}
@@ -142,7 +186,7 @@ async def echo_run(server: Server, n_conns: int, seconds: float) -> EchoResult:
         while not phase["stop"]:
             seq += 1
             t = time.perf_counter()
-            await ws.send(json.dumps({"action": "echo", "text": "hello world", "seq": seq}))
+            await ws.send(frame("echo", seq))
             await asyncio.wait_for(ws.recv(), 10)
             if phase["measure"]:
                 latencies.append(time.perf_counter() - t)
@@ -181,15 +225,20 @@ class BroadcastResult:
 
     @property
     def cpu_per_delivery(self) -> float:
-        return self.cpu / self.deliveries
+        return self.cpu / max(1, self.deliveries)
 
     @property
     def p50(self) -> float:
         return statistics.median(self.round_times)
 
 
-async def broadcast_run(server: Server, members: int, seconds: float) -> BroadcastResult:
-    conns = await connect_many(f"ws://127.0.0.1:{server.port}/ws/room", members)
+async def broadcast_run(
+    servers: list[Server], layer: str, members: int, seconds: float
+) -> BroadcastResult:
+    """One sender on ``servers[0]``; members spread evenly over ``servers``."""
+    path = f"/ws/room/{layer}"
+    urls = [servers[i * len(servers) // members].url(path) for i in range(members)]
+    conns = await connect_many(urls)
     state = {"count": 0}
     done = asyncio.Event()
 
@@ -203,24 +252,27 @@ async def broadcast_run(server: Server, members: int, seconds: float) -> Broadca
             pass
 
     readers = [asyncio.create_task(reader(ws)) for ws in conns]
-    await asyncio.sleep(0.2)  # let every member's group join finish
+    await asyncio.sleep(0.3)  # let every member's group join (and subscription) finish
 
     async def one_round(seq: int) -> float:
         state["count"] = 0
         done.clear()
         t = time.perf_counter()
-        await conns[0].send(json.dumps({"action": "broadcast", "text": "hello", "seq": seq}))
+        await conns[0].send(frame("broadcast", seq))
         await asyncio.wait_for(done.wait(), 10)
         return time.perf_counter() - t
+
+    def cpu() -> float:
+        return sum(cpu_seconds(s.pid) for s in servers)
 
     try:
         for seq in range(3):  # warm-up
             await one_round(-seq)
         times: list[float] = []
-        cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        cpu0, t0 = cpu(), time.perf_counter()
         while time.perf_counter() - t0 < seconds or len(times) < 3:
             times.append(await one_round(len(times)))
-        cpu1, t1 = cpu_seconds(server.pid), time.perf_counter()
+        cpu1, t1 = cpu(), time.perf_counter()
     finally:
         await close_all(conns)
         for r in readers:
@@ -229,60 +281,136 @@ async def broadcast_run(server: Server, members: int, seconds: float) -> Broadca
     return BroadcastResult(members, len(times), t1 - t0, cpu1 - cpu0, times)
 
 
-# ---- reporting -----------------------------------------------------------------------------
+# ---- reporting ---------------------------------------------------------------------------
+
+Results = dict[tuple[str, tuple[Any, ...]], list[Any]]
 
 
 def med(xs: list[float]) -> float:
-    return statistics.median(xs)
+    return statistics.median(xs) if xs else float("nan")
 
 
-def paired_ratio(results: dict, app: str, key, metric) -> float:
-    """Median over repeats of metric(app) / metric(raw) within the same repeat."""
+def paired(
+    results: Results,
+    a: tuple[str, tuple[Any, ...]],
+    b: tuple[str, tuple[Any, ...]],
+    metric: Callable[[Any], float],
+) -> float:
+    """Median over repeats of metric(a) / metric(b) within the same repeat (failed runs skipped)."""
     ratios = [
-        metric(a) / metric(r)
-        for a, r in zip(results[(app, key)], results[("raw", key)], strict=True)
-        if metric(r) > 0
+        metric(x) / metric(y)
+        for x, y in zip(results.get(a, []), results.get(b, []), strict=False)
+        if x is not None and y is not None and metric(y) > 0
     ]
-    return med(ratios) if ratios else float("nan")
+    return med(ratios)
 
 
-def echo_table(results: dict, conn_counts: list[int]) -> str:
+def ok(rs: list[Any]) -> list[Any]:
+    return [r for r in rs if r is not None]
+
+
+def fmt_ratio(x: float) -> str:
+    return "–" if x != x else f"{x:.2f}x"
+
+
+def echo_table(results: Results, conn_counts: list[int]) -> str:
     lines = [
         "| app | conns | msgs/s | p50 ms | p99 ms | server CPU µs/msg "
         "| throughput vs raw | p99 vs raw | CPU/msg vs raw |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in conn_counts:
+        key = ("echo", n)
         for app in APPS:
-            rs = results[(app, n)]
+            rs = ok(results.get((app, key), []))
+            if not rs:
+                lines.append(f"| {app} | {n} | failed | | | | | | |")
+                continue
+            base = ("raw", key)
             lines.append(
                 f"| {app} | {n} | {med([r.rate for r in rs]):,.0f} "
                 f"| {med([r.pct(0.5) for r in rs]) * 1e3:.3f} "
                 f"| {med([r.pct(0.99) for r in rs]) * 1e3:.3f} "
                 f"| {med([r.cpu_per_msg for r in rs]) * 1e6:.1f} "
-                f"| {paired_ratio(results, app, n, lambda r: r.rate):.2f}x "
-                f"| {paired_ratio(results, app, n, lambda r: r.pct(0.99)):.2f}x "
-                f"| {paired_ratio(results, app, n, lambda r: r.cpu_per_msg):.2f}x |"
+                f"| {fmt_ratio(paired(results, (app, key), base, lambda r: r.rate))} "
+                f"| {fmt_ratio(paired(results, (app, key), base, lambda r: r.pct(0.99)))} "
+                f"| {fmt_ratio(paired(results, (app, key), base, lambda r: r.cpu_per_msg))} |"
             )
     return "\n".join(lines)
 
 
-def broadcast_table(results: dict, sizes: list[int]) -> str:
+def broadcast_table(results: Results, layer: str, sizes: list[int], procs: int) -> str:
     lines = [
         "| app | members | all-received p50 ms | deliveries/s | server CPU µs/delivery "
-        "| deliveries/s vs raw | CPU/delivery vs raw |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| deliveries/s vs raw | CPU/delivery vs raw"
+        + (" | CPU/delivery vs 1 process |" if procs == 2 else " |"),
+        "|---|---:|---:|---:|---:|---:|---:" + ("|---:|" if procs == 2 else "|"),
     ]
+    kind = "bc2" if procs == 2 else "bc"
     for n in sizes:
-        for app in BROADCAST_APPS:
-            rs = results[(app, n)]
-            lines.append(
+        key = (kind, layer, n)
+        base = ("raw", ("bc", "memory", n))  # raw Starlette, one process, set of sockets
+        for app in apps_for(layer):
+            rs = ok(results.get((app, key), []))
+            if not rs:
+                continue
+            row = (
                 f"| {app} | {n} | {med([r.p50 for r in rs]) * 1e3:.2f} "
                 f"| {med([r.deliveries_per_s for r in rs]):,.0f} "
                 f"| {med([r.cpu_per_delivery for r in rs]) * 1e6:.1f} "
-                f"| {paired_ratio(results, app, n, lambda r: r.deliveries_per_s):.2f}x "
-                f"| {paired_ratio(results, app, n, lambda r: r.cpu_per_delivery):.2f}x |"
+                f"| {fmt_ratio(paired(results, (app, key), base, lambda r: r.deliveries_per_s))} "
+                f"| {fmt_ratio(paired(results, (app, key), base, lambda r: r.cpu_per_delivery))}"
             )
+            if procs == 2:
+                single = (app, ("bc", layer, n))
+                vs_single = paired(results, (app, key), single, lambda r: r.cpu_per_delivery)
+                row += f" | {fmt_ratio(vs_single)}"
+            lines.append(row + " |")
+    return "\n".join(lines)
+
+
+def targets_table(results: Results, sizes: list[int], layers: list[str]) -> str:
+    """chanspec against the issue 5 targets, and against fast-channels and chanx."""
+    cpu_msg: Callable[[Any], float] = lambda r: r.cpu_per_msg  # noqa: E731
+    cpu_del: Callable[[Any], float] = lambda r: r.cpu_per_delivery  # noqa: E731
+    lines = [
+        "| measure (server CPU, paired median) | target | chanspec | fast-channels | chanx |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    key = ("echo", 100)
+    lines.append(
+        "| echo at 100 connections vs raw | ≤ 1.15x | "
+        + " | ".join(
+            fmt_ratio(paired(results, (a, key), ("raw", key), cpu_msg))
+            for a in ("chanspec", "fc", "chanx")
+        )
+        + " |"
+    )
+    n = max(sizes)
+    for layer in layers:
+        target = "≤ 3x" if layer == "queue" else "≤ 1.5x"
+        key = ("bc", layer, n)
+        base = ("raw", ("bc", "memory", n))
+        lines.append(
+            f"| broadcast to {n}, {LAYER_NAMES[layer]}, per delivery vs raw | {target} | "
+            + " | ".join(
+                fmt_ratio(paired(results, (a, key), base, cpu_del))
+                for a in ("chanspec", "fc", "chanx")
+            )
+            + " |"
+        )
+    for layer in layers:
+        if layer == "memory":
+            continue
+        key2 = ("bc2", layer, n)
+        lines.append(
+            f"| two processes / one, broadcast to {n}, {LAYER_NAMES[layer]} | ≤ 1.10x | "
+            + " | ".join(
+                fmt_ratio(paired(results, (a, key2), (a, ("bc", layer, n)), cpu_del))
+                for a in ("chanspec", "fc", "chanx")
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -298,74 +426,155 @@ def machine() -> str:
         pass
     from importlib.metadata import version
 
-    import fast_channels  # noqa: F401
-    import starlette
-    import uvicorn
+    def v(dist: str) -> str:
+        try:
+            return version(dist)
+        except Exception:
+            return "?"
 
     return (
         f"{os.cpu_count()} CPUs ({model}), Linux {platform.release()}, Python "
-        f"{platform.python_version()}, uvicorn {uvicorn.__version__}, starlette "
-        f"{starlette.__version__}, fast-channels {version('fast-channels')}, websockets "
-        f"{websockets.__version__}"
+        f"{platform.python_version()}, uvicorn {v('uvicorn')}, starlette {v('starlette')}, "
+        f"fast-channels {v('fast-channels')}, chanx {v('chanx')}, pydantic {v('pydantic')}, "
+        f"redis-py {v('redis')}, websockets {v('websockets')}"
     )
 
 
-# ---- main ----------------------------------------------------------------------------------
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+# ---- main ---------------------------------------------------------------------------
 
 
 async def run(args: argparse.Namespace) -> None:
     if args.quick:
         repeats, echo_s, bc_s = 3, 1.0, 1.0
-        conn_counts, sizes = [1, 10, 100], [100, 500]
+        conn_counts, sizes = [1, 10, 100], [10, 500]
     else:
         repeats, echo_s, bc_s = 5, 3.0, 3.0
         conn_counts, sizes = [1, 10, 100], [10, 100, 500]
     if args.repeats:
         repeats = args.repeats
-    servers: list[Server] = []
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    only = set(args.only.split(",")) if args.only else {"echo", "broadcast", "two"}
+    procs: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
+    loads = [load_average()]
+    results: Results = {}
     try:
+        redis_url: str | None = None
+        if not args.no_redis:
+            if args.redis_url:
+                redis_url = args.redis_url
+            else:
+                redis_proc, redis_url = start_redis()
+                procs.append(redis_proc)
+        layers = ["memory", "pubsub", "queue"] if redis_url else ["memory"]
+        main_servers: dict[str, Server] = {}
+        second: dict[str, Server] = {}
         for name in APPS:
-            servers.append(start_server(name))
-        by_name = {s.name: s for s in servers}
-        echo: dict = {(a, n): [] for a in APPS for n in conn_counts}
-        bc: dict = {(a, n): [] for a in BROADCAST_APPS for n in sizes}
+            main_servers[name] = start_server(name, redis_url)
+            procs.append(main_servers[name].proc)
+            if redis_url and "two" in only:
+                second[name] = start_server(name, redis_url)
+                procs.append(second[name].proc)
+
+        async def record(app: str, key: tuple[Any, ...], coro: Any) -> None:
+            try:
+                result = await coro
+            except Exception as exc:  # one failed run must not lose the others
+                print(f"  {app} {key}: failed: {exc!r}", file=sys.stderr, flush=True)
+                result = None
+            results.setdefault((app, key), []).append(result)
+
         for rep in range(repeats):
-            # rotate the app order each repeat so no app always runs first
-            order = APPS[rep % len(APPS) :] + APPS[: rep % len(APPS)]
-            for n in conn_counts:
-                for app in order:
-                    echo[(app, n)].append(await echo_run(by_name[app], n, echo_s))
-            if not args.no_broadcast:
-                for n in sizes:
+            # rotate the app order each repeat so that no app always runs first
+            rot = rep % len(APPS)
+            order = APPS[rot:] + APPS[:rot]
+            if "echo" in only:
+                for n in conn_counts:
                     for app in order:
-                        if app in BROADCAST_APPS:
-                            bc[(app, n)].append(await broadcast_run(by_name[app], n, bc_s))
+                        await record(app, ("echo", n), echo_run(main_servers[app], n, echo_s))
+            if "broadcast" in only:
+                for layer in layers:
+                    for n in sizes:
+                        for app in order:
+                            if app in apps_for(layer):
+                                await record(
+                                    app,
+                                    ("bc", layer, n),
+                                    broadcast_run([main_servers[app]], layer, n, bc_s),
+                                )
+            if "two" in only and redis_url:
+                for layer in layers[1:]:
+                    for n in sizes:
+                        for app in order:
+                            if app in apps_for(layer):
+                                pair = [main_servers[app], second[app]]
+                                await record(
+                                    app, ("bc2", layer, n), broadcast_run(pair, layer, n, bc_s)
+                                )
+            loads.append(load_average())
             print(
-                f"repeat {rep + 1}/{repeats} done ({time.monotonic() - started:.0f} s)",
+                f"repeat {rep + 1}/{repeats} done ({time.monotonic() - started:.0f} s, "
+                f"load {loads[-1]})",
                 file=sys.stderr,
                 flush=True,
             )
     finally:
-        stop_servers(servers)
+        stop_all(procs)
+    layers_run = ["memory", "pubsub", "queue"] if redis_url else ["memory"]
     print(
         f"# chanspec benchmark ({'quick' if args.quick else 'full'}, {repeats} interleaved "
-        "repeats, medians; ratios are paired against raw of the same repeat)\n"
+        "repeats, medians; ratios are paired against the baseline of the same repeat)\n"
     )
-    print(f"Machine: {machine()}\n")
-    print("## Echo (one outstanding message per connection)\n")
-    print(echo_table(echo, conn_counts))
-    if not args.no_broadcast:
-        print("\n## Group broadcast, in-memory layer (one sender, all members receive)\n")
-        print(broadcast_table(bc, sizes))
+    print(f"Machine: {machine()}  ")
+    print(f"Load average (1/5/15 min) at start and after each repeat: {'; '.join(loads)}\n")
+    if "echo" in only:
+        print("## Echo (one outstanding message per connection)\n")
+        print(echo_table(results, conn_counts))
+    if "broadcast" in only:
+        for layer in layers_run:
+            print(f"\n## Group broadcast, {LAYER_NAMES[layer]} layer, one process\n")
+            print(broadcast_table(results, layer, sizes, 1))
+    if "two" in only and redis_url:
+        for layer in layers_run[1:]:
+            print(f"\n## Group broadcast, {LAYER_NAMES[layer]} layer, two processes, one Redis\n")
+            print(broadcast_table(results, layer, sizes, 2))
+    if only == {"echo", "broadcast", "two"}:
+        print("\n## chanspec against the issue 5 targets\n")
+        print(targets_table(results, sizes, layers_run))
     print(f"\nTotal {time.monotonic() - started:.0f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    f"{app}|{'|'.join(map(str, key))}": [
+                        None if r is None else {k: v for k, v in vars(r).items()} for r in rs
+                    ]
+                    for (app, key), rs in results.items()
+                },
+                f,
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run (under 2 minutes)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run (about 5 minutes)")
     parser.add_argument("--repeats", type=int, default=0, help="override the repeat count")
-    parser.add_argument("--no-broadcast", action="store_true", help="echo only")
+    parser.add_argument("--sizes", default="", help="broadcast group sizes, e.g. 10,100,500")
+    parser.add_argument(
+        "--only", default="", help="comma-separated subset of: echo, broadcast, two"
+    )
+    parser.add_argument("--redis-url", default="", help="use this Redis instead of starting one")
+    parser.add_argument("--no-redis", action="store_true", help="in-memory layer only")
+    parser.add_argument("--json", default="", help="also write every raw result to this file")
     asyncio.run(run(parser.parse_args()))
 
 
