@@ -282,48 +282,54 @@ def kind(block: Block) -> str | None:
     return None
 
 
+def follow(reader: Reader, block: Block) -> None:
+    """Do what ``block`` tells the reader to do (see the module docstring)."""
+    what = kind(block)
+    if what == "run":
+        reader.run(block)
+    elif what == "background":
+        reader.start(block)
+    elif what == "redis":
+        assert all(shlex.split(line)[0] == "redis-server" for line in command_lines(block.text)), (
+            f"{block.where}: a redis block only starts redis-server"
+        )
+    elif what == "file":
+        path = reader.cwd / block.options["file"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block.text, encoding="utf-8")
+    elif what == "expect":
+        path = reader.cwd / block.options["expect"]
+        assert path.read_text(encoding="utf-8") == block.text, (
+            f"{block.where}: {block.options['expect']} differs from the page"
+        )
+    elif what == "contains":
+        path = reader.cwd / block.options["contains"]
+        assert block.text in path.read_text(encoding="utf-8"), (
+            f"{block.where}: {block.options['contains']} does not contain this block"
+        )
+    elif what == "diff":
+        apply_diff(block, reader.cwd)
+    elif what == "output":
+        reader.check_output(block)
+    elif what == "log":
+        reader.check_log(block)
+    else:
+        raise AssertionError(f"{block.where}: a code block without a known marking")
+
+
 def test_tutorial_and_deployment_followed_literally(reader: Reader) -> None:
     section = None
     for block in all_blocks():
         if (block.doc, block.section) != section:
             reader.stop_servers()  # the reader pressed Ctrl+C before moving on
             section = (block.doc, block.section)
-        what = kind(block)
-        if what == "run":
-            reader.run(block)
-        elif what == "background":
-            reader.start(block)
-        elif what == "redis":
-            assert all(
-                shlex.split(line)[0] == "redis-server" for line in command_lines(block.text)
-            ), f"{block.where}: a redis block only starts redis-server"
-        elif what == "file":
-            path = reader.cwd / block.options["file"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(block.text, encoding="utf-8")
-        elif what == "expect":
-            path = reader.cwd / block.options["expect"]
-            assert path.read_text(encoding="utf-8") == block.text, (
-                f"{block.where}: {block.options['expect']} differs from the tutorial"
-            )
-        elif what == "contains":
-            path = reader.cwd / block.options["contains"]
-            assert block.text in path.read_text(encoding="utf-8"), (
-                f"{block.where}: {block.options['contains']} does not contain this block"
-            )
-        elif what == "diff":
-            apply_diff(block, reader.cwd)
-        elif what == "output":
-            reader.check_output(block)
-        elif what == "log":
-            reader.check_log(block)
-        else:
-            raise AssertionError(f"{block.where}: unknown block")
+        follow(reader, block)
     reader.stop_servers()
 
 
-def test_follower_catches_rot(reader: Reader, tmp_path: Path) -> None:
-    """The follower fails on a wrong exit code, missing output and an edit that does not apply."""
+def test_follower_catches_rot(reader: Reader) -> None:
+    """The follower fails on a wrong exit code, missing output, an edit that does not apply,
+    a file that differs from the page, and an unmarked block."""
     doc = "## s\n\n```sh\nfalse\n```\n"
     (block,) = parse_blocks(doc)
     with pytest.raises(AssertionError, match="exited 1, the tutorial says 0"):
@@ -340,3 +346,11 @@ def test_follower_catches_rot(reader: Reader, tmp_path: Path) -> None:
         apply_diff(patch, reader.cwd)
     (unmarked,) = parse_blocks("```python\nprint(1)\n```\n")
     assert kind(unmarked) is None
+    (shown,) = parse_blocks("```text expect=f.txt\none\nTWO\n```\n")
+    with pytest.raises(AssertionError, match="f.txt differs from the page"):
+        follow(reader, shown)
+    (part,) = parse_blocks("```text contains=f.txt\nthree\n```\n")
+    with pytest.raises(AssertionError, match="does not contain this block"):
+        follow(reader, part)
+    with pytest.raises(AssertionError, match="without a known marking"):
+        follow(reader, unmarked)
