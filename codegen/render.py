@@ -39,12 +39,14 @@ class RenderedFile:
         owned: ``True`` for files chanspec rewrites on every run (``generated/``); ``False`` for
             scaffolds written once and then owned by the user.
         consumer_class: for consumer scaffolds, the class that gains stubs for new operations.
+        function_stubs: a scaffold that gains module-level stubs it lacks (``auth.py``).
     """
 
     path: str
     content: str
     owned: bool
     consumer_class: str | None = None
+    function_stubs: bool = False
 
 
 def _environment() -> jinja2.Environment:
@@ -172,7 +174,7 @@ def render_service(
     env = _environment()
     ctx: dict[str, Any] = {"service": service, "package": package, **contract_context(service)}
     security = security_context(service)
-    ctx["security_constants"] = security["security_constants"]
+    ctx["security_of"] = security["security_of"]
     header = env.get_template("header.jinja").render(ctx)
     models = render_models(service, header)
     files: list[RenderedFile] = [
@@ -194,7 +196,7 @@ def render_service(
         files.append(RenderedFile("generated/security.py", text, True))
     if security["verifier_imports"]:
         text = env.get_template("security_verifiers.py.jinja").render(ctx, **security)
-        files.append(RenderedFile("auth.py", text, False))
+        files.append(RenderedFile("auth.py", text, False, function_stubs=True))
     files.append(
         RenderedFile(
             "consumers/__init__.py", env.get_template("consumers_init.py.jinja").render(ctx), False
@@ -203,7 +205,8 @@ def render_service(
     for channel in service.channels:
         files.append(render_consumer(env, service, channel, package))
     return [
-        RenderedFile(f.path, format_python(f.content), f.owned, f.consumer_class) for f in files
+        RenderedFile(f.path, format_python(f.content), f.owned, f.consumer_class, f.function_stubs)
+        for f in files
     ]
 
 

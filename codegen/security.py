@@ -20,10 +20,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import libcst as cst
+
 from .model import SecuritySchemeModel, ServiceModel
 from .naming import snake_case, unique
+from .problems import Position, Problem, Severity
+from .scaffold import (
+    ScaffoldUpdate,
+    _import_sources,
+    _imported_names,
+    _is_subsequence,
+    _names_in,
+)
 
-__all__ = ["SECURITY_CODES", "SecurityPlan", "security_context"]
+__all__ = ["SECURITY_CODES", "SecurityPlan", "security_context", "update_verifiers"]
 
 SECURITY_CODES: dict[str, str] = {
     "N060": "security scheme type cannot be read from a WebSocket handshake: never satisfied",
@@ -236,8 +246,9 @@ def security_context(service: ServiceModel) -> dict[str, Any]:
     Returns:
         ``schemes`` (dicts with the model's fields plus ``summary``), the sorted
         ``runtime_imports``/``credential_imports``/``verifier_imports``, ``exports`` (the
-        constants) and ``security_constants`` (``{scheme name: constant}``, for the contracts).
+        constants) and ``security_of`` (``{channel id: source of the contract's security}``).
     """
+    constants = {s.name: s.constant for s in service.security_schemes}
     schemes = [
         {
             "name": s.name, "type": s.type, "constant": s.constant, "verifier": s.verifier,
@@ -253,5 +264,81 @@ def security_context(service: ServiceModel) -> dict[str, Any]:
         "credential_imports": sorted({s.credentials for s in service.security_schemes} - {""}),
         "verifier_imports": sorted(s.verifier for s in service.security_schemes if s.verifier),
         "exports": sorted(s.constant for s in service.security_schemes),
-        "security_constants": {s.name: s.constant for s in service.security_schemes},
+        "security_of": {
+            ch.id: _tuple_source(
+                [_tuple_source([constants[name] for name in req]) for req in ch.security]
+            )
+            for ch in service.channels
+        },
     }
+
+
+def _tuple_source(items: list[str]) -> str:
+    """Python source of a tuple of the given expressions: ``(A,)``, ``(A, B)``."""
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def update_verifiers(existing: str, rendered: str, path: str) -> ScaffoldUpdate:
+    """Append a stub for each verifier the user's ``auth.py`` lacks (a scheme new in the spec).
+
+    Like :func:`.scaffold.update_consumer` for module-level functions: the imports the new stubs
+    need are added after the existing imports, the stubs at the end; every line of the user's
+    file stays, in order. Verifiers the spec no longer needs are left alone.
+
+    Args:
+        existing: the user's module text.
+        rendered: the ``auth.py`` chanspec would write today.
+        path: the file's display path, for located notes.
+
+    Returns:
+        A :class:`~.scaffold.ScaffoldUpdate`; ``added`` lists the verifier names stubbed.
+
+    Raises:
+        RuntimeError: the edit would lose a user line (a bug; nothing is written then).
+    """
+    result = ScaffoldUpdate(existing)
+    try:
+        module = cst.parse_module(existing)
+    except cst.ParserSyntaxError as exc:
+        result.notes.append(
+            Problem("G004", f"{path}: {exc.message}", Severity.WARNING,
+                    position=Position(path, exc.raw_line, exc.raw_column + 1))
+        )  # fmt: skip
+        return result
+    target = cst.parse_module(rendered)
+    known = _imported_names(module)
+    missing = [
+        stmt
+        for stmt in target.body
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value not in known
+    ]
+    if not missing:
+        return result
+    sources = _import_sources(target)
+    needed: dict[str, list[str]] = {}
+    for stub in missing:
+        for name in sorted(_names_in(target, stub)):
+            if name not in known and name in sources:
+                needed.setdefault(sources[name], []).append(name)
+                known.add(name)
+    imports = [
+        cst.parse_statement(f"from {origin} import {', '.join(sorted(names))}\n")
+        for origin, names in sorted(needed.items())
+    ]
+    body = list(module.body)
+    last_import = max(
+        (i for i, s in enumerate(body)
+         if isinstance(s, cst.SimpleStatementLine)
+         and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)),
+        default=-1,
+    )  # fmt: skip
+    stubs = [
+        stub.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for stub in missing
+    ]
+    body[last_import + 1 : last_import + 1] = imports
+    content = module.with_changes(body=[*body, *stubs]).code
+    if not _is_subsequence(existing, content):
+        raise RuntimeError(f"refusing to update {path}: the edit would change a user line")
+    result.content = content
+    result.added = [stub.name.value for stub in missing]
+    return result

@@ -17,6 +17,7 @@ from pathlib import Path
 from .problems import Problem
 from .render import RenderedFile
 from .scaffold import update_consumer
+from .security import update_verifiers
 
 __all__ = ["TreeReport", "check_tree", "write_tree"]
 
@@ -83,12 +84,14 @@ def write_tree(out_dir: Path, files: list[RenderedFile], *, dry_run: bool = Fals
                 continue
             report.written.append(f.path)
         elif exists:
-            if f.consumer_class is None:
+            existing = target.read_text(encoding="utf-8")
+            if f.function_stubs:  # auth.py: verifiers for schemes new in the spec
+                update = update_verifiers(existing, f.content, str(target))
+            elif f.consumer_class is None:
                 report.kept.append(f.path)
                 continue
-            update = update_consumer(
-                target.read_text(encoding="utf-8"), f.content, f.consumer_class, str(target)
-            )
+            else:
+                update = update_consumer(existing, f.content, f.consumer_class, str(target))
             report.notes.extend(update.notes)
             if not update.added:
                 report.kept.append(f.path)

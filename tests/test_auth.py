@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import websockets
+from chanspec.codegen.pipeline import generate
 from chanspec.runtime.auth import (
     ApiKey,
     ApiKeyScheme,
@@ -368,3 +369,87 @@ async def test_requirements_all_hold_and_alternatives_any() -> None:
     assert len(seen) == 1  # a scheme satisfied once is not verified again
     with pytest.raises(NotImplementedError):
         await authenticate_scope([(HttpApiKeyScheme("stub", param="k"),)], scope(b"k=1"))
+
+
+# ---- generation -------------------------------------------------------------------------------
+
+SPEC = GOLDEN / "security" / "spec.asyncapi.yaml"
+
+
+def test_regeneration_appends_a_stub_for_a_new_scheme_and_keeps_the_users_verifiers(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "app"
+    assert generate(SPEC, out, package="app").report is not None
+    mine = textwrap.dedent(AUTH).lstrip()
+    (out / "auth.py").write_text(mine)
+    spec = tmp_path / "spec.yaml"
+    text = SPEC.read_text()
+    text = text.replace(  # the public server now wants a session cookie
+        "    host: public.example.com\n    protocol: wss\n",
+        "    host: public.example.com\n    protocol: wss\n    security:\n"
+        "      - $ref: '#/components/securitySchemes/session'\n",
+    )
+    text += "    session:\n      type: httpApiKey\n      name: sid\n      in: cookie\n"
+    spec.write_text(text)
+    assert generate(spec, out, package="app", mode="check").report.changed  # type: ignore[union-attr]
+    result = generate(spec, out, package="app")
+    assert not result.failed and result.report is not None
+    assert result.report.updated == {"auth.py": ["verify_session"]}
+    updated = (out / "auth.py").read_text()
+    assert updated.startswith(mine)  # every line of the user's module, untouched
+    assert "async def verify_session(credentials: ApiKey, scope: Mapping[str, Any]) -> Any:" in (
+        updated
+    )
+    assert "the cookie 'sid'" in updated
+    assert "security = ((SESSION,),)" in (out / "generated" / "channels.py").read_text()
+    again = generate(spec, out, package="app")
+    assert again.report is not None and not again.report.changed
+
+
+def test_scheme_problems_are_located_warnings(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """\
+            asyncapi: 3.0.0
+            info: {title: t, version: '1'}
+            servers:
+              open: {host: a, protocol: ws}
+              locked:
+                host: b
+                protocol: ws
+                security:
+                  - $ref: '#/components/securitySchemes/cert'
+                  - $ref: '#/components/securitySchemes/digest'
+                  - $ref: '#/components/securitySchemes/key'
+            channels:
+              c:
+                address: /ws/c
+                messages:
+                  m: {payload: {type: object}}
+            operations:
+              c_m:
+                action: receive
+                channel: {$ref: '#/channels/c'}
+            components:
+              securitySchemes:
+                cert: {type: X509}
+                digest: {type: http, scheme: digest}
+                key: {type: apiKey, in: password}
+            """
+        )
+    )
+    result = generate(spec, tmp_path / "app", package="app")
+    assert not result.failed
+    found = {(p.code, p.pointer) for p in result.problems if p.code.startswith("N06")}
+    assert found == {
+        ("N060", "/components/securitySchemes/cert"),
+        ("N061", "/components/securitySchemes/digest"),
+        ("N062", "/channels/c"),
+    }
+    assert all(p.position is not None for p in result.problems if p.code.startswith("N06"))
+    channels = (tmp_path / "app" / "generated" / "channels.py").read_text()
+    assert "security = ((CERT, DIGEST, KEY),)" in channels
+    auth = (tmp_path / "app" / "auth.py").read_text()
+    assert "def verify_key(" in auth and "verify_cert" not in auth

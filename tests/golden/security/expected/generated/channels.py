@@ -75,12 +75,7 @@ class ChatChannel(Consumer):
             "chat_broadcast": {},
         },
     }
-    security = (
-        (
-            API_KEY,
-            BEARER,
-        ),
-    )
+    security = ((API_KEY, BEARER),)
 
 
 AdminChannelIncoming = AdminKickMessage
@@ -111,13 +106,7 @@ class AdminChannel(Consumer):
             }
         },
     }
-    security = (
-        (
-            OPERATOR,
-            SSO,
-        ),
-        (ADMIN_KEY,),
-    )
+    security = ((OPERATOR, SSO), (ADMIN_KEY,))
 
 
 PublicChannelIncoming = PublicHelloMessage
