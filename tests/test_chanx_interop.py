@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -224,7 +225,9 @@ def test_generated_models_route_on_the_optional_action(chanx_generated: Path) ->
 
 def test_generated_app_is_lint_and_type_clean(chanx_generated: Path) -> None:
     app = str(chanx_generated / "chanxapp")
-    lint = subprocess.run(["ruff", "check", "--no-cache", app], capture_output=True, text=True)
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", app], capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout
     types = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", app],
@@ -253,7 +256,7 @@ def test_round_trip_of_chanx_document_shows_only_explained_differences(
         [sys.executable, "-m", "chanspec.codegen", "diff", str(document), "chanxapp.main:app",
          "--format", "json", "--fail-on", "never"],
         capture_output=True, text=True, timeout=300, cwd=chanx_generated,
-        env={**__import__("os").environ, "PYTHONPATH": str(chanx_generated)},
+        env={**os.environ, "PYTHONPATH": str(chanx_generated)},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     findings = json.loads(run.stdout)
