@@ -25,7 +25,8 @@ from .diff_rules import FAIL_ON, classify_documents, fails
 from .docs_command import docs_command
 from .init_command import init_command
 from .load import LoadedDocument
-from .pipeline import GenerateResult, analyse, generate
+from .model import ServiceModel
+from .pipeline import GenerateResult, analyse, generate, served_routes, server_protocols
 from .problems import Problem, Severity
 from .sides import AppLoadError, app_document, load_side
 
@@ -65,6 +66,20 @@ def validate(spec: Path, allow_remote: bool, strict: bool) -> None:
         f"{spec}: ok ({len(service.channels)} channels, "
         f"{sum(len(c.operations) for c in service.channels)} operations)"
     )
+    _print_routes(service)
+
+
+def _print_routes(service: ServiceModel) -> None:
+    """Which channels the generated app serves as WebSocket routes (issue: non-WS specs)."""
+    click.echo("WebSocket routes of the generated app:")
+    for line in served_routes(service):
+        click.echo(f"  {line}")
+    others = [p for p in server_protocols(service) if p not in ("ws", "wss")]
+    if others:
+        click.echo(
+            f"note: the spec's servers use {', '.join(others)}; the generated app serves its "
+            "channels over WebSocket, and its models and consumers are the message contracts"
+        )
 
 
 def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
@@ -92,6 +107,8 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
             return 1
         click.echo(f"{out}: up to date with {spec}")
         return 0
+    if result.service is not None and (report.written or report.created):
+        _print_routes(result.service)
     click.echo(
         f"{len(report.written)} generated, {len(report.unchanged)} unchanged, "
         f"{len(report.created)} scaffolds created, {len(report.updated)} updated, "

@@ -12,16 +12,25 @@ from .render import RenderedFile, render_service
 from .spec import load_spec
 from .write import TreeReport, check_tree, write_tree
 
-__all__ = ["GenerateResult", "analyse", "generate"]
+__all__ = [
+    "GenerateResult",
+    "analyse",
+    "generate",
+    "served_routes",
+    "server_protocols",
+    "strengthen",
+]
 
 
 @dataclass
 class GenerateResult:
-    """Outcome of :func:`generate`: all problems, and the tree report when rendering happened."""
+    """Outcome of :func:`generate`: all problems, the tree report when rendering happened, and
+    the normalised ``service`` (``None`` when the spec has errors)."""
 
     problems: list[Problem] = field(default_factory=list)
     report: TreeReport | None = None
     files: list[RenderedFile] = field(default_factory=list)
+    service: ServiceModel | None = None
 
     @property
     def failed(self) -> bool:
@@ -97,7 +106,7 @@ def generate(
         A :class:`GenerateResult`; with any error problem nothing is rendered or written.
     """
     service, problems = analyse(spec, allow_remote=allow_remote, strict=strict)
-    result = GenerateResult(problems)
+    result = GenerateResult(problems, service=service)
     if service is None:
         return result
     result.files = render_service(service, package or out_dir.name, client=client)
@@ -106,3 +115,33 @@ def generate(
     else:
         result.report = write_tree(out_dir, result.files, dry_run=mode == "dry-run")
     return result
+
+
+def served_routes(service: ServiceModel) -> list[str]:
+    """One line per channel saying how the generated app serves it, for people to read.
+
+    ``"/ws/room/{room_name}  room_chat -> RoomChatConsumer"`` for a channel served as a
+    WebSocket route; ``"(not served)  <id> -> <Consumer>: no address"`` for a channel without
+    an address (its consumer and models exist, e.g. as message contracts). The spec's servers
+    may declare other protocols (Kafka, MQTT...): the generated app serves WebSocket only, so
+    the models and consumers are the contract and the routes are chanspec's WebSocket view.
+    """
+    lines = []
+    for ch in service.channels:
+        if ch.route is None:
+            lines.append(f"(not served)  {ch.id} -> {ch.consumer_class}: no address")
+        else:
+            lines.append(f"{ch.route}  {ch.id} -> {ch.consumer_class}")
+    return lines
+
+
+def server_protocols(service: ServiceModel) -> list[str]:
+    """The distinct ``protocol`` values of the spec's servers, in order of first appearance."""
+    servers = service.metadata.get("servers")
+    seen: list[str] = []
+    if isinstance(servers, dict):
+        for server in servers.values():
+            protocol = server.get("protocol") if isinstance(server, dict) else None
+            if isinstance(protocol, str) and protocol not in seen:
+                seen.append(protocol)
+    return seen
