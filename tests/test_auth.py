@@ -453,3 +453,14 @@ def test_scheme_problems_are_located_warnings(tmp_path: Path) -> None:
     assert "security = ((CERT, DIGEST, KEY),)" in channels
     auth = (tmp_path / "app" / "auth.py").read_text()
     assert "def verify_key(" in auth and "verify_cert" not in auth
+
+
+def test_no_handler_or_parameter_property_can_shadow_a_consumer_attribute() -> None:
+    """``security``, ``user``, ``auth`` ... are consumer attributes: an operation or a path
+    parameter with such a name must get another method/property name (``on_user``)."""
+    from chanspec.codegen.naming import RESERVED_METHODS
+    from chanspec.runtime import Consumer
+
+    public = {n for n in dir(Consumer) if not n.startswith("_") and not n.startswith("websocket_")}
+    assert public - RESERVED_METHODS == set()
+    assert {"security", "user", "auth", "auth_refusal", "authenticate"} <= RESERVED_METHODS
