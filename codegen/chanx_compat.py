@@ -47,9 +47,10 @@ _MESSAGE_REF = "#/components/messages/"
 def is_chanx_document(raw: Any) -> bool:
     """Whether ``raw`` (the document as parsed, ``$ref``s not resolved) looks emitted by chanx.
 
-    chanx's generator gives every channel a ``title`` equal to its key and lists each channel
-    message as ``{"$ref": "#/components/messages/<the same key>"}``. A document with at least
-    one channel where all of that holds is taken as chanx's.
+    chanx's generator gives every channel a ``title`` equal to its key (with ``camelize=True``
+    the key is the camelCase title) and lists each channel message as
+    ``{"$ref": "#/components/messages/<the same key>"}``. A document with at least one channel
+    where all of that holds is taken as chanx's.
 
     Args:
         raw: the root mapping of the document before reference resolution.
@@ -61,7 +62,8 @@ def is_chanx_document(raw: Any) -> bool:
     if not isinstance(channels, Mapping) or not channels:
         return False
     for key, channel in channels.items():
-        if not isinstance(channel, Mapping) or channel.get("title") != key:
+        title = channel.get("title") if isinstance(channel, Mapping) else None
+        if not isinstance(title, str) or key not in (title, _camelize(title)):
             return False
         messages = channel.get("messages")
         if not isinstance(messages, Mapping) or not messages:
@@ -72,6 +74,12 @@ def is_chanx_document(raw: Any) -> bool:
             ).replace("~", "~0").replace("/", "~1"):
                 return False
     return True
+
+
+def _camelize(snake: str) -> str:
+    """``room_chat`` -> ``roomChat``: chanx's ``camelize=True`` renames channel keys, not titles."""
+    first, *rest = snake.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def sends_nothing(operation: Mapping[str, Any]) -> bool:

@@ -248,28 +248,62 @@ EXPLAINED = {
 }
 
 
+def diff_findings(document: Path, root: Path, app: str) -> list[dict[str, Any]]:
+    """``chanspec diff document app --format json`` run in ``root``: the findings."""
+    run = subprocess.run(
+        [sys.executable, "-m", "chanspec.codegen", "diff", str(document), app,
+         "--format", "json", "--fail-on", "never"],
+        capture_output=True, text=True, timeout=300, cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    findings: list[dict[str, Any]] = json.loads(run.stdout)
+    return findings
+
+
+def unexplained(findings: list[dict[str, Any]], explained: set[tuple[str, str]]) -> list[Any]:
+    return [
+        f
+        for f in findings
+        if not any(f["rule"] == rule and f["pointer"].endswith(tail) for rule, tail in explained)
+    ]
+
+
 @pytest.mark.parametrize("document", [CHANX_YAML, CHANX_JSON], ids=["yaml", "json"])
 def test_round_trip_of_chanx_document_shows_only_explained_differences(
     chanx_generated: Path, document: Path
 ) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "chanspec.codegen", "diff", str(document), "chanxapp.main:app",
-         "--format", "json", "--fail-on", "never"],
-        capture_output=True, text=True, timeout=300, cwd=chanx_generated,
-        env={**os.environ, "PYTHONPATH": str(chanx_generated)},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    findings = json.loads(run.stdout)
-    unexplained = [
-        f
-        for f in findings
-        if not any(f["rule"] == rule and f["pointer"].endswith(tail) for rule, tail in EXPLAINED)
-    ]
-    assert unexplained == []
+    findings = diff_findings(document, chanx_generated, "chanxapp.main:app")
+    assert unexplained(findings, EXPLAINED) == []
     rules = {f["rule"] for f in findings}
     assert {"default-removed", "response-message-removed"} <= rules
     actions = [f for f in findings if f["rule"] == "default-removed"]
     assert len(actions) == 9  # every message of both channels (ping/pong on both)
+
+
+def test_camelized_chanx_document(tmp_path: Path) -> None:
+    """chanx's ``camelize=True`` output: camelCase keys and fields, same reading."""
+    document = FIXTURES / "asyncapi.camel.json"
+    assert is_chanx_document(json.loads(document.read_text()))
+    run = subprocess.run(
+        [sys.executable, "-m", "chanspec.codegen", "generate", str(document), "-o",
+         str(tmp_path / "camelapp")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    channels = (tmp_path / "camelapp" / "generated" / "channels.py").read_text()
+    assert '"closeRoom": ()' in channels
+    messages = (tmp_path / "camelapp" / "generated" / "messages.py").read_text()
+    assert "userName:" in messages and "replyTo:" in messages
+    explained = {
+        ("default-removed", "/payload/properties/action/default"),
+        ("request-nullable-removed", "/payload/properties/payload/properties/replyTo/anyOf/1"),
+        ("response-nullable-removed", "/payload/properties/payload/properties/replyTo/anyOf/1"),
+        ("response-message-removed", "/operations/closeRoom/messages"),
+    }
+    findings = diff_findings(document, tmp_path, "camelapp.main:app")
+    assert unexplained(findings, explained) == []
+    assert any(f["pointer"] == "/operations/closeRoom/messages" for f in findings)
 
 
 @pytest.fixture(scope="module")
