@@ -319,12 +319,22 @@ def _parameter(channel: ChannelModel, name: str) -> dict[str, Any]:
     }
 
 
+def _stem(channel: ChannelModel, op: OperationModel) -> str:
+    """``send_<stem>`` / ``request_<stem>``: the operation id in snake case without a leading
+    ``<channel id>_`` (like handler names), and without the ``_`` keywords get (``import_``)."""
+    name = snake_case(op.id)
+    prefix = snake_case(channel.id) + "_"
+    if name.startswith(prefix) and len(name) > len(prefix):
+        name = name[len(prefix) :]
+    return name.strip("_") or "operation"
+
+
 def _operation_methods(
     channel: ChannelModel, op: OperationModel, module: _Module, names: _Names, taken: set[str]
 ) -> dict[str, Any]:
     messages = list(dict.fromkeys(channel.message(k).class_name for k in op.messages))
     replies = list(dict.fromkeys(channel.message(k).class_name for k in op.reply))
-    stem = op.method or snake_case(op.id)
+    stem = _stem(channel, op)
     keywords = _keywords(module, messages[0], names) if len(messages) == 1 else None
     names.classes.update(messages, replies)
     return {

@@ -209,7 +209,9 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # (a loader limitation, not a generator one).
     text = json.dumps(hostile_spec(), ensure_ascii=False, indent=2)
     spec.write_text(text.replace("\u2028", "\\u2028"), encoding="utf-8")
-    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(root / PACKAGE)])
+    result = CliRunner().invoke(
+        main, ["generate", str(spec), "-o", str(root / PACKAGE), "--client"]
+    )  # the typed client too (generated/client.py)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 0, result.output
     assert "error[" not in result.output
@@ -261,7 +263,7 @@ def test_mypy_strict_is_clean(work: Path) -> None:
 _IMPORT_PROBE = f"""
 import json
 import {PACKAGE}.main as main_module
-from {PACKAGE}.generated import document, messages
+from {PACKAGE}.generated import client, document, messages
 from {PACKAGE}.consumers.class_ import ClassConsumer
 from chanspec.runtime import document_of
 
@@ -276,6 +278,8 @@ print(json.dumps({{
     "dump": json.loads(model.model_dump_json(by_alias=True)),  # what the consumer sends
     "consumer_doc": ClassConsumer.__doc__,
     "channels": sorted(doc["channels"]),
+    "client_addresses": sorted(c.address for c in vars(client).values()
+                               if isinstance(c, type) and c.__module__ == client.__name__),
 }}))
 """
 
@@ -296,6 +300,9 @@ def test_import_runs_no_spec_text(work: Path) -> None:
     assert out["dump"] == {"action": CODE, "from": CODE, "class": 3, "match": False}
     assert out["consumer_doc"] == "Serves channel class."
     assert out["channels"] == sorted(hostile_spec()["channels"])
+    assert out["client_addresses"] == sorted(
+        c["address"] for c in hostile_spec()["channels"].values()
+    )
 
 
 def test_templates_did_not_evaluate_spec_text(work: Path) -> None:
@@ -317,7 +324,7 @@ def test_hostile_strings_round_trip(work: Path) -> None:
 def test_generation_is_deterministic_and_checkable(work: Path, tmp_path: Path) -> None:
     spec = work / "hostile.asyncapi.json"
     again = tmp_path / PACKAGE
-    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(again)])
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(again), "--client"])
     assert result.exit_code == 0, result.output
 
     def tree(root: Path) -> dict[str, bytes]:
@@ -328,5 +335,5 @@ def test_generation_is_deterministic_and_checkable(work: Path, tmp_path: Path) -
         }
 
     assert tree(again) == tree(work / PACKAGE)
-    check = CliRunner().invoke(main, ["check", str(spec), "-o", str(work / PACKAGE)])
+    check = CliRunner().invoke(main, ["check", str(spec), "-o", str(work / PACKAGE), "--client"])
     assert check.exit_code == 0, check.output
