@@ -249,6 +249,41 @@ async def test_redis_outage_keeps_connections_and_delivery_resumes() -> None:
         store.stop()
 
 
+async def test_disconnects_during_an_outage_leave_no_membership() -> None:
+    """Redis goes away with its data saved (RDB) and comes back with it: the disconnects that
+    happened meanwhile are carried out then, and a connection opened during the outage joins."""
+    store = RedisServer()
+    store.start()
+    try:
+        with uvicorn_server(APP, {"REDIS_URL": store.url}) as server:
+            clients = await _connect_many(server + "/ws/queue", 20)
+            await _round(clients, clients[0], "before", 10)
+            assert len(_group_members(store.url, "rq", "room")) == 20
+            saver = redis.Redis.from_url(store.url)
+            saver.save()  # dump.rdb in the server's directory: loaded again on start
+            saver.close()
+            store.stop()
+            leaving, staying = clients[:10], clients[10:]
+            await asyncio.gather(*(c.close() for c in leaving))
+            newcomer = await connect(server + "/ws/queue")  # accepted without Redis
+            await newcomer.send({"action": "ping"})
+            assert await newcomer.recv(10) == {"action": "pong"}
+            await asyncio.sleep(0.5)  # the disconnect handlers ran (and could not reach Redis)
+            store.start()  # back with the 20 memberships of before the outage
+            await _wait_until(
+                lambda: len(_group_members(store.url, "rq", "room")) == 11, 10, "11 members"
+            )
+            await asyncio.sleep(1.0)
+            assert len(_group_members(store.url, "rq", "room")) == 11
+            await _round([*staying, newcomer], staying[0], "after", 10)
+            await asyncio.gather(*(c.close() for c in [*staying, newcomer]))
+            await _wait_until(
+                lambda: not _group_members(store.url, "rq", "room"), 10, "an empty group"
+            )
+    finally:
+        store.stop()
+
+
 async def test_broadcast_event_raises_layer_unavailable_naming_the_alias() -> None:
     """The caller of ``broadcast_event`` / ``send_event`` gets ``LayerUnavailableError`` while
     Redis is down, and succeeds again once it is back."""
