@@ -13,6 +13,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from examples.showcase.generated.client import SystemClient
+from examples.showcase.generated.messages import (
+    PingMessage,
+    PingPayload,
+    PongMessage,
+    SystemEchoMessage,
+    Text,
+)
+
 from .conftest import connect
 from .servers import REPO, RedisServer, background, uvicorn_server
 
@@ -26,18 +35,14 @@ def showcase(redis_session: RedisServer) -> Iterator[str]:
 
 
 async def test_system_echo_and_ping(showcase: str) -> None:
-    client = await connect(f"{showcase}/ws/system")
-    await client.send({"action": "user_message", "payload": {"message": "hi"}})
-    assert await client.recv() == {
-        "action": "system_echo",
-        "payload": {"message": "🔧 System Echo: hi"},
-    }
-    await client.send({"action": "ping"})
-    assert await client.recv() == {"action": "pong"}
-    await client.send({"action": "ping", "payload": {"anything": [1, 2]}})
-    assert await client.recv() == {"action": "pong"}
-    await client.nothing()
-    await client.close()
+    async with SystemClient(showcase) as client:  # the showcase's generated typed client
+        echo = await client.request_user_message(message="hi")
+        assert echo == SystemEchoMessage(payload=Text(message="🔧 System Echo: hi"))
+        assert await client.request_ping() == PongMessage()
+        anything = PingPayload.model_validate({"anything": [1, 2]})
+        assert await client.request_ping(PingMessage(payload=anything)) == PongMessage()
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=0.3)  # nothing else arrives
 
 
 async def test_room_chat_isolation_and_exclusion(showcase: str) -> None:
