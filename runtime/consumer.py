@@ -33,7 +33,7 @@ from fast_channels.consumer.websocket import AsyncJsonWebsocketConsumer
 from fast_channels.exceptions import StopConsumer
 from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from .auth import (
     CLOSE_AUTH_NOT_IMPLEMENTED,
@@ -385,6 +385,12 @@ class Consumer(AsyncJsonWebsocketConsumer):
                     ErrorCode.FRAME_TOO_LARGE, f"frame larger than {self.max_frame_bytes} bytes"
                 )
             )
+            return
+        fast = _decode_fast(type(self), text)  # one parse, in pydantic-core; None: slow path
+        if fast is not None:
+            await self._invoke(fast[0], fast[1], reply_errors=True)
+            if self.send_completion:
+                await self.send(text_data='{"action":"complete"}')
             return
         try:
             data = json.loads(text)
@@ -755,6 +761,64 @@ def _layer_unavailable(exc: BaseException) -> bool:
     from .resilience import LayerUnavailableError
 
     return isinstance(exc, LayerUnavailableError)
+
+
+_Decoder = tuple[TypeAdapter[Any], dict[type[BaseModel], Route], str]
+_DECODERS: weakref.WeakKeyDictionary[type[Consumer], _Decoder | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _decode_fast(cls: type[Consumer], text: str) -> tuple[Route, BaseModel] | None:
+    """Parse and validate a frame in one pass (pydantic-core ``validate_json`` over the
+    channel's discriminated union), then pick the route by the message's type.
+
+    Returns ``None`` whenever the frame is not a valid message of the channel, or the channel
+    cannot be decoded this way (no discriminator and several messages, discriminator fields
+    named differently): the caller then takes the ``json.loads`` + :class:`Router` path, which
+    produces the error frames. A valid frame gets the same message either way.
+    """
+    try:
+        decoder = _DECODERS[cls]
+    except KeyError:
+        decoder = _DECODERS[cls] = _build_decoder(cls)
+    if decoder is None:
+        return None
+    adapter, routes, tag = decoder
+    try:
+        msg = adapter.validate_json(text)
+    except ValidationError:
+        return None
+    if tag and tag not in msg.model_fields_set:  # a defaulted discriminator: not on the wire
+        return None
+    return routes[type(msg)], msg
+
+
+def _build_decoder(cls: type[Consumer]) -> _Decoder | None:
+    router = cls._ws_router
+    if not router.entries or (router.discriminator is None and len(router.entries) > 1):
+        return None
+    models = [model for model, _ in router.entries]
+    tag = ""
+    wire = router.discriminator
+    if wire is not None:
+        names = {
+            next((n for n, f in m.model_fields.items() if (f.alias or n) == wire), "")
+            for m in models
+        }
+        if names != {wire}:  # an aliased discriminator (populate-by-name): keep the Router
+            return None
+        tag = wire
+    try:
+        if len(models) == 1:
+            adapter: TypeAdapter[Any] = TypeAdapter(models[0])
+        else:
+            union = typing.Union[tuple(models)]  # type: ignore[valid-type]  # noqa: UP007
+            adapter = TypeAdapter(typing.Annotated[union, Field(discriminator=tag)])
+    except Exception:  # a union pydantic cannot discriminate: keep the Router path
+        log.debug("%s: no one-pass decoder", cls.__qualname__, exc_info=True)
+        return None
+    return adapter, {model: route for model, route in router.entries}, tag
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:

@@ -434,3 +434,27 @@ def test_unknown_layer_types_keep_the_layer_path() -> None:
         assert fanout_for(BaseChannelLayer()) is None
 
     asyncio.run(check())
+
+
+# ---- the receive path: one-pass decoding --------------------------------------------------------
+
+
+def test_valid_frames_are_decoded_in_one_pass_and_the_rest_take_the_router() -> None:
+    from chanspec.runtime.consumer import _decode_fast
+
+    found = _decode_fast(Room, '{"action": "post", "text": "hi", "seq": 3}')
+    assert found is not None
+    route, msg = found
+    assert route.method_name == "post" and msg == Post(text="hi", seq=3)
+    found = _decode_fast(Room, '{"action": "tick_request", "n": 1}')
+    assert found is not None and found[0].method_name == "tick_request"
+    # everything that needs an error frame goes to the Router path (None here)
+    for bad in ['{"text": "no action"}', '{"action": "nope"}', "[1]", "{", '{"action": "post"}']:
+        assert _decode_fast(Room, bad) is None
+
+    class One(Consumer):  # one message: a defaulted discriminator must still be on the wire
+        @ws_handler
+        async def post(self, msg: Post) -> None: ...
+
+    assert _decode_fast(One, '{"text": "x"}') is None
+    assert _decode_fast(One, '{"action": "post", "text": "x"}') is not None
