@@ -187,6 +187,30 @@ class Unchecked(BaseModel):
     action: str
 
 
+def test_client_demo_runs_against_the_showcase(showcase: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "examples.showcase.client_demo", "--url", showcase],
+        cwd=REPO, env=_env(), capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "system    reply      🔧 System Echo: hello from the typed client"
+    assert "room      alice sees 💬 hi alice (room demo)" in lines
+    assert any(line.startswith("jobs      pushed     ✅ analyze job") for line in lines)
+    assert lines[-1].startswith("system    error      validation_error: ")
+
+
+def test_client_demo_reports_an_unreachable_server() -> None:
+    url = f"ws://127.0.0.1:{free_port()}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "examples.showcase.client_demo", "--url", url],
+        cwd=REPO, env=_env(), capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"cannot reach the showcase at {url}")
+    assert "Traceback" not in proc.stderr
+
+
 # ---- reconnection -----------------------------------------------------------------------------
 
 
