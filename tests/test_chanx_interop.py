@@ -376,6 +376,70 @@ async def test_chanx_client_from_chanx_document_talks_to_generated_app(
         }
 
 
+def broadcast_recipe(document: dict[str, Any]) -> dict[str, Any]:
+    """docs/chanx-interop.md#broadcasts applied to chanx's document: a layer, the room's group,
+    ``post_chat`` without its reply and a ``send`` operation for what the room receives."""
+    document["x-channel-layers"] = {"chat": {"type": "redis-pubsub"}}
+    room = document["channels"]["room_chat"]
+    room["x-channel-layer"] = "chat"
+    room["x-groups"] = ["room_{room_name}"]
+    del document["operations"]["post_chat"]["reply"]
+    document["operations"]["chat_broadcast"] = {
+        "action": "send",
+        "channel": {"$ref": "#/channels/room_chat"},
+        "messages": [{"$ref": "#/channels/room_chat/messages/chat_broadcast_message"}],
+    }
+    return document
+
+
+async def test_broadcast_recipe_gives_chanx_clients_their_room(
+    tmp_path: Path, chanx_own_client: Path
+) -> None:
+    spec = tmp_path / "chat.asyncapi.yaml"
+    spec.write_text(yaml.safe_dump(broadcast_recipe(yaml.safe_load(CHANX_YAML.read_text()))))
+    run = subprocess.run(
+        [sys.executable, "-m", "chanspec.codegen", "generate", str(spec), "-o",
+         str(tmp_path / "roomapp")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    consumer = tmp_path / "roomapp" / "consumers" / "room_chat.py"
+    text = consumer.read_text()
+    stub = 'raise NotImplementedError("post_chat")'
+    assert text.count(stub) == 1 and "-> None:" in text  # no reply any more
+    text = text.replace(
+        stub, "await self.broadcast_message(ChatBroadcastMessage(payload=message.payload))"
+    )
+    text = text.replace(
+        "from ..generated.messages import (",
+        "from ..generated.messages import (\n    ChatBroadcastMessage,",
+    )
+    consumer.write_text(text)
+    auth = tmp_path / "roomapp" / "auth.py"
+    auth.write_text(
+        auth.read_text().replace(
+            'raise NotImplementedError("verify_query_token")',
+            'return "member" if credentials.value == "letmein" else None',
+        )
+    )
+    room = import_client(chanx_own_client, "fixture_client", "room_chat")
+
+    def member(name: str, url: str) -> ChanxSession:
+        return ChanxSession(
+            room.RoomChatClient, url, query="token=letmein", path_params={"room_name": name}
+        )
+
+    with uvicorn_server("roomapp.main:app", cwd=tmp_path) as url:
+        async with member("lobby", url) as a, member("lobby", url) as b, member("x", url) as c:
+            line = room.ChatPayload(user_name="ann", message="hello room")
+            await a.client.send_message(room.NewChatMessage(payload=line))
+            for listener in (a, b):  # the sender too, as in the chanx app
+                got = await listener.recv()
+                assert isinstance(got, room.ChatBroadcastMessage) and got.payload == line
+            await c.nothing()
+            await a.nothing(0.1)
+
+
 # The same bad frames to a chanx server (the fixture app itself) and to ours: each answers one
 # `action: error` frame and keeps the connection; the payloads differ as docs/chanx-interop.md
 # and docs/wire-protocol.md say: chanx sends pydantic's errors as a list, we send one object.
