@@ -193,7 +193,9 @@ async def _round(clients: list[Client], sender: Client, text: str, timeout: floa
 
 async def test_idle_queue_consumer_outlives_the_blocking_pop(redis_url: str) -> None:
     """The queue layer blocks 5 s per BZPOPMIN; its socket timeout (15 s) must not cut idle
-    consumers off (fast-channels with redis-py 8's 5 s default does)."""
+    consumers off (fast-channels with redis-py 8's 5 s default does). The configuration is
+    checked directly: end to end, the layer's health check (a probe message per second to the
+    process's channel) also ends each pop early, so an idle period alone would not show it."""
     from chanspec.runtime.layers import QUEUE_SOCKET_TIMEOUT_S, build_layer
 
     layer = build_layer(LAYERS[0], redis_url)
@@ -201,7 +203,12 @@ async def test_idle_queue_consumer_outlives_the_blocking_pop(redis_url: str) -> 
     assert layer.hosts[0]["socket_timeout"] == QUEUE_SOCKET_TIMEOUT_S > layer.brpop_timeout
     with uvicorn_server(APP, {"REDIS_URL": redis_url}) as server:
         clients = [await connect(server + "/ws/queue") for _ in range(3)]
+        await _round(clients, clients[0], "hello", 5)
+        before = _redis_info(redis_url, "stats")["total_connections_received"]
         await asyncio.sleep(layer.brpop_timeout + 2)  # idle through a whole blocking pop
+        # no connection was cut and reopened meanwhile (the INFO call itself is one)
+        opened = _redis_info(redis_url, "stats")["total_connections_received"] - before
+        assert opened == 1, f"{opened - 1} Redis connections reopened while idle"
         await _round(clients, clients[0], "still here", 5)
         assert all(c.ws.close_code is None for c in clients)
         for c in clients:
