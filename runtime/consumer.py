@@ -316,7 +316,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             allowed = False
         if not allowed:
             await self._refuse(code)
-            return
+            raise StopConsumer  # a refused connection handles nothing more, not even a frame
         await self.accept()
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
         for group in self.groups:

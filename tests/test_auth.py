@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import shutil
 import textwrap
@@ -194,8 +195,13 @@ async def refused(url: str, **kwargs: Any) -> tuple[int, Any]:
 
 
 async def closed(url: str, **kwargs: Any) -> int:
-    """Open a handshake refused in "close" mode; returns the close code (no frame before it)."""
+    """Open a handshake refused in "close" mode; returns the close code (no frame before it).
+
+    A frame is sent at once, racing the close: it must not be handled.
+    """
     ws = await websockets.connect(url, open_timeout=5, **kwargs)
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await ws.send(json.dumps({"action": "kick", "who": "x"}))
     with pytest.raises(ConnectionClosedError) as info:
         frame = await asyncio.wait_for(ws.recv(), 5)
         raise AssertionError(f"a refused client received {frame!r}")
