@@ -82,6 +82,7 @@ class _Normaliser:
         self.channel_ids: dict[int, str] = {}
         self.foreign_payload: set[str] = set()
         self.schemas: dict[str, Any] = {}
+        self.message_classes: set[str] = set()
 
     # ---- problems -------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class _Normaliser:
         self.bundle_component_schemas()
         events = self.events()
         channels = self.channels({layer.alias for layer in layers})
+        self.hoist_inline_schemas()
         info = self.root.get("info") or {}
         return ServiceModel(
             title=str(info.get("title") or "AsyncAPI service"),
@@ -216,6 +218,63 @@ class _Normaliser:
                 )
             self.schemas[self.component_class[str(name)]] = bundled
 
+    def hoist_inline_schemas(self) -> None:
+        """Give every inline schema that becomes a class a stable name (docs/generated-code.md).
+
+        Runs after every component and message class is named, so the names chosen here never
+        take one of theirs. An inline object schema with properties, or an inline enum of
+        several values, moves to the bundle under ``<owner><Property>`` (``Item`` for array
+        items, ``Value`` for map values, and for a ``oneOf``/``anyOf`` member its discriminating
+        const or ``Option<n>``), or under its ``title`` when it has one; the place it came from
+        becomes a ``$ref`` with the annotations (description, default, examples) beside it.
+        ``<owner>`` is the enclosing class: a component schema's class, a message's class
+        without its ``Message`` suffix, or the hoisted class above. The name of a schema thus
+        depends only on where it stands, never on other messages (datamodel-code-generator
+        would number colliding inline names in document order: ``Payload1``).
+        """
+        for name in list(self.schemas):
+            owner = name
+            if name in self.message_classes and name.endswith("Message") and name != "Message":
+                owner = name[: -len("Message")]
+            self.schemas[name] = self.hoist(self.schemas[name], owner, top=True)
+
+    def hoist(self, schema: Any, base: str, *, top: bool = False) -> Any:
+        """``schema`` with its inline class-making parts hoisted; ``base`` names them."""
+        if not isinstance(schema, dict) or "$ref" in schema:
+            return schema
+        if not top and _class_like(schema):
+            title = schema.get("title")
+            wanted = pascal_case(title) if isinstance(title, str) and title.strip() else base
+            if not wanted[:1].isalpha():
+                wanted = "S" + wanted.lstrip("_")
+            name = unique(wanted, self.class_names, sep="")
+            moved = {k: v for k, v in schema.items() if k not in _ANNOTATIONS or k == "title"}
+            self.schemas[name] = moved
+            self.schemas[name] = self.hoist(moved, name, top=True)
+            kept = {k: v for k, v in schema.items() if k in _ANNOTATIONS and k != "title"}
+            return {"$ref": "#/components/schemas/" + name, **kept}
+        out = dict(schema)
+        props = out.get("properties")
+        if isinstance(props, dict):
+            out["properties"] = {
+                k: self.hoist(v, base + pascal_case(str(k))) for k, v in props.items()
+            }
+        if isinstance(out.get("items"), dict):
+            out["items"] = self.hoist(out["items"], base + "Item")
+        if isinstance(out.get("additionalProperties"), dict):
+            out["additionalProperties"] = self.hoist(out["additionalProperties"], base + "Value")
+        for key in ("oneOf", "anyOf"):
+            members = out.get(key)
+            if isinstance(members, list):
+                out[key] = [
+                    self.hoist(m, base + _member_suffix(m, i)) for i, m in enumerate(members)
+                ]
+        if isinstance(out.get("allOf"), list):  # members merge into this class: same owner
+            out["allOf"] = [
+                self.hoist(m, base, top=True) if isinstance(m, dict) else m for m in out["allOf"]
+            ]
+        return out
+
     def payload_component(self, raw_pointer: str) -> str | None:
         """The class of the component schema a message's payload is exactly a ``$ref`` to.
 
@@ -248,6 +307,7 @@ class _Normaliser:
             base = "M" + base.lstrip("_")
         name = unique(base, self.class_names, sep="")
         self.message_class[id(message)] = name
+        self.message_classes.add(name)
         return name
 
     def add_message_schema(
@@ -838,6 +898,40 @@ def _fix_defaults(schema: Any, pointer: str) -> list[str]:
             for i, sub in enumerate(value):
                 changed += _fix_defaults(sub, f"{pointer}/{key}/{i}")
     return changed
+
+
+# Keywords that describe a use of a schema rather than its type: they stay beside the $ref.
+_ANNOTATIONS = frozenset(
+    {"description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly",
+     "title", "externalDocs"}
+)  # fmt: skip
+
+
+def _class_like(schema: dict[str, Any]) -> bool:
+    """True for an inline schema datamodel-code-generator would make a class of: an object
+    with properties, or an enum of several values (not a type list with ``null``, nor a schema
+    combined with ``allOf``/``oneOf``/``anyOf`` at the same level, which it names itself)."""
+    if any(k in schema for k in ("allOf", "oneOf", "anyOf", "not", "const")):
+        return False
+    kind = schema.get("type")
+    if kind is not None and not isinstance(kind, str):
+        return False
+    props = schema.get("properties")
+    if isinstance(props, dict) and props and kind in (None, "object"):
+        return True
+    enum = schema.get("enum")
+    return isinstance(enum, list) and len(enum) > 1 and kind in (None, "string", "integer")
+
+
+def _member_suffix(member: Any, index: int) -> str:
+    """Name part of a ``oneOf``/``anyOf`` member: the value of a property with a ``const``
+    (``circle``), else ``Option<n>`` (1-based)."""
+    if isinstance(member, dict):
+        for prop in (member.get("properties") or {}).values():
+            value = prop.get("const") if isinstance(prop, dict) else None
+            if isinstance(value, str) and pascal_case(value) not in ("X", ""):
+                return pascal_case(value)
+    return f"Option{index + 1}"
 
 
 def _object_like(schema: dict[str, Any]) -> bool:

@@ -75,7 +75,9 @@ def render_models(service: ServiceModel, header: str) -> str:
         "openapi": "3.0.3",
         "info": {"title": "messages", "version": "0"},
         "paths": {},
-        "components": {"schemas": {k: _exact_description(v) for k, v in service.schemas.items()}},
+        "components": {
+            "schemas": {k: _exact_description(_carry(v)) for k, v in service.schemas.items()}
+        },
     }
     if not service.schemas:  # nothing to model: a valid, empty module
         empty = '\n"""Message models (the spec defines none)."""\n\n__all__: list[str] = []\n'
@@ -93,6 +95,9 @@ def render_models(service: ServiceModel, header: str) -> str:
         strict_nullable=True,  # `type: X` with a default stays X, not X | None
         model_extra_keys={"examples", "discriminator"},  # survive the round trip
         model_extra_keys_without_x_prefix={"x-description"},  # see _exact_description
+        field_extra_keys={UNION_MARK},  # see _carry
+        type_mappings=TYPE_MAPPINGS,
+        field_extra_keys_without_x_prefix={"x-" + k for k in CARRIED},
         use_standard_collections=True,
         use_union_operator=True,
         use_annotated=True,
@@ -113,6 +118,78 @@ def render_models(service: ServiceModel, header: str) -> str:
     code = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), code)
     names = sorted(_class_names(code))
     return code.rstrip("\n") + "\n\n__all__ = " + py_literal(names) + "\n"
+
+
+# Keywords of a property that pydantic's JSON Schema of the field would not say, carried into
+# the field's ``json_schema_extra`` under their own name (see runtime/asyncapi/schemas.py).
+CARRIED = ("format", "uniqueItems", "nullable")
+UNION_MARK = "x-chanspec-union"
+# Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same
+# format (uuid -> UUID -> "uuid"): nothing to carry. Any other (iri-reference, int64, byte,
+# idn-email ...) would be lost or changed. ``password`` and ``path`` stay plain strings
+# (TYPE_MAPPINGS): a SecretStr would go out as "**********", a Path in the OS's spelling.
+TYPE_MAPPINGS = ["password=string", "path=string"]
+SHOWN_FORMATS = frozenset(
+    {"binary", "date", "date-time", "duration", "email", "ipv4", "ipv6", "time", "uri", "uuid",
+     "uuid1", "uuid3", "uuid4", "uuid5"}
+)  # fmt: skip
+
+
+def _carry(schema: Any) -> Any:
+    """``schema`` with what models cannot show of each property marked for ``json_schema_extra``.
+
+    For every property (at any depth) that is not a ``$ref``:
+
+    - ``format`` unless pydantic shows it (:data:`SHOWN_FORMATS`): it drops formats it has no
+      type for (``iri-reference``, ``int64``) and changes some (``byte`` -> ``base64``);
+    - ``uniqueItems`` (a ``list`` field says nothing about it);
+    - ``nullable``: an optional property that also allows ``null`` (``type: [X, "null"]``,
+      ``nullable: true`` or a ``{"type": "null"}`` member): its field ``X | None = None`` would
+      otherwise read as "optional X";
+    - ``x-chanspec-union: oneOf`` for a ``oneOf`` (pydantic writes every plain union ``anyOf``),
+      ``oneOf+null`` when the ``null`` it allows is not one of the ``oneOf`` members.
+
+    Each becomes ``x-<keyword>`` in the bundle, which datamodel-code-generator turns into
+    ``Field(json_schema_extra={"<keyword>": ...})``; the emitter puts them back where the spec
+    has them.
+    """
+    if isinstance(schema, list):
+        return [_carry(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _carry(v) for k, v in schema.items()}
+    props = out.get("properties")
+    if isinstance(props, dict):
+        listed = out.get("required")
+        required: list[Any] = listed if isinstance(listed, list) else []
+        out["properties"] = {
+            k: _mark(v, k in required) if isinstance(v, dict) else v for k, v in props.items()
+        }
+    return out
+
+
+def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
+    out = {k: v for k, v in prop.items() if k not in ("x-" + c for c in (*CARRIED, "oneOf"))}
+    out.pop(UNION_MARK, None)
+    if "$ref" in out:
+        return out
+    if isinstance(prop.get("format"), str) and prop["format"] not in SHOWN_FORMATS:
+        out["x-format"] = prop["format"]
+    if prop.get("uniqueItems") is True:
+        out["x-uniqueItems"] = True
+    kind = prop.get("type")
+    members = [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]
+    null_member = any(isinstance(m, dict) and m.get("type") == "null" for m in members)
+    nullable = (
+        prop.get("nullable") is True or (isinstance(kind, list) and "null" in kind) or null_member
+    )
+    if isinstance(prop.get("oneOf"), list):
+        # "oneOf": every member of the union, null included; "oneOf+null": the null allowed
+        # beside the oneOf (``nullable: true``) stays outside it
+        out[UNION_MARK] = "oneOf+null" if nullable and not null_member else "oneOf"
+    if nullable and not required:
+        out["x-nullable"] = True
+    return out
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -242,6 +319,9 @@ def contract_context(service: ServiceModel) -> dict[str, Any]:
         optional = [m.key for m in ch.messages if m.discriminator_optional]
         if optional:
             meta["optional_discriminator"] = optional
+        silent = [op.id for op in ch.operations if op.action == "receive" and not op.method]
+        if silent:  # no handler can show them (N023): the contract declares them
+            meta["receive_without_messages"] = silent
         metadata[ch.id] = meta
         params = (ch.metadata.get("parameters") or {}) if isinstance(ch.metadata, dict) else {}
         properties[ch.id] = [

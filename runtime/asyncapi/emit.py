@@ -4,7 +4,8 @@ What the code shows comes from the code: each WebSocket route's path is a channe
 its consumer's ``@ws_handler`` methods are ``action: receive`` operations whose return types
 are the ``reply``; its ``@event_handler`` methods are ``action: send`` operations with their
 events under ``x-events``; ``send_operations`` declared on the class are ``action: send``
-operations; layer alias and groups are ``x-channel-layer`` and ``x-groups``; message payloads are
+operations, and so are the ``receive`` operations without messages it lists (no handler can show
+them); layer alias and groups are ``x-channel-layer`` and ``x-groups``; message payloads are
 the models' JSON Schemas (:mod:`.schemas`). What the code cannot show (info, servers,
 descriptions, tags, bindings, examples, extensions) is read from the metadata the generator put
 into the contract (the ``document`` given to ``create_app`` and each class's ``asyncapi``).
@@ -145,6 +146,11 @@ class _ChannelEmitter:
             op["channel"] = {"$ref": self.ref}
             op["messages"] = [self.message_ref(self.cls.messages[k]) for k in keys]
             ops[op_id] = op
+        for op_id in self.meta.get("receive_without_messages", ()):
+            if op_id not in ops:  # no message, so no handler: declared by the contract
+                op = copy.deepcopy(dict(meta_ops.get(op_id, {})))
+                op.update(action="receive", channel={"$ref": self.ref}, messages=[])
+                ops[op_id] = op
         return ops
 
     def build(self) -> tuple[str, dict[str, Any], dict[str, Any]]:

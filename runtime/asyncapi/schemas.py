@@ -10,7 +10,13 @@ names) and says some things differently from how a spec author writes them. This
 - an optional field typed ``X | None = None`` is an optional ``X`` (absent, not ``null``: the
   runtime omits it when serialising);
 - ``$defs`` are inlined; recursive models stay as ``$ref`` to ``#/components/schemas/<Name>``;
-- the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it).
+- the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it);
+- what the generator carried in a field's ``json_schema_extra`` because no Python type says it
+  (codegen/render.py ``_carry``) goes back where the spec has it: ``nullable: true`` keeps the
+  ``null`` of an optional ``X | None = None``; ``format`` and ``uniqueItems`` move into the
+  non-null member; ``x-chanspec-union: oneOf`` turns the union's ``anyOf`` into ``oneOf``;
+- a discriminated union's ``discriminator`` is the property name (the AsyncAPI Schema Object's
+  spelling), not pydantic's object whose ``mapping`` points into ``$defs``.
 
 Source: JSON Schema draft-07 (the AsyncAPI 3.0 default schema format).
 """
@@ -41,6 +47,7 @@ ONE_KEYWORDS = (
 LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 NULL = {"type": "null"}
 URL_FORMATS = frozenset({"uri", "url", "iri", "uri-reference"})
+UNION_MARK = "x-chanspec-union"  # a field's union the spec spells oneOf (codegen/render.py)
 
 
 class PayloadSchemas:
@@ -72,8 +79,9 @@ class PayloadSchemas:
         for name in sorted(recursive):
             if name not in self.components:
                 self.components[name] = {}
-                self.components[name] = _inline(copy.deepcopy(defs[name]), defs, recursive)
-        inlined: dict[str, Any] = _inline(raw, defs, recursive)
+                inlined_def = _inline(copy.deepcopy(defs[name]), defs, recursive)
+                self.components[name] = _discriminators(inlined_def)
+        inlined: dict[str, Any] = _discriminators(_inline(raw, defs, recursive))
         return inlined
 
 
@@ -109,24 +117,97 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
     if isinstance(props, dict):
         required = set(schema.get("required", []))
         for name, prop in props.items():
-            if not isinstance(prop, dict) or name in required:
+            if not isinstance(prop, dict):
                 continue
-            if "const" in prop and prop.get("default", object()) == prop["const"]:
+            nullable = prop.pop("nullable", None) is True
+            union = prop.pop(UNION_MARK, None)
+            if name in required:
+                pass
+            elif "const" in prop and prop.get("default", object()) == prop["const"]:
                 del prop["default"]
                 if name not in optional:
                     required.add(name)
             elif "default" in prop and prop["default"] is None and NULL in prop.get("anyOf", []):
                 del prop["default"]
-                branches = [b for b in prop.pop("anyOf") if b != NULL]
-                if len(branches) == 1:
-                    for key, value in branches[0].items():
-                        prop.setdefault(key, value)
-                elif branches:
-                    prop["anyOf"] = branches
+                if not nullable:  # `X | None = None`: an optional X, absent rather than null
+                    branches = [b for b in prop.pop("anyOf") if b != NULL]
+                    if len(branches) == 1:
+                        for key, value in branches[0].items():
+                            prop.setdefault(key, value)
+                    elif branches:
+                        prop["anyOf"] = branches
+            _place_assertions(prop)
+            if union in ("oneOf", "oneOf+null"):
+                _one_of(prop, null_inside=union == "oneOf")
         if required:
             schema["required"] = [n for n in props if n in required]
     for sub in _subschemas(schema):
         _clean(sub)
+
+
+def _place_assertions(prop: dict[str, Any]) -> None:
+    """Move carried ``format``/``uniqueItems`` (field ``json_schema_extra``, set beside an
+    ``anyOf [X, null]``) into ``X``, where the spec has them."""
+    branches = [b for b in prop.get("anyOf", []) if b != NULL]
+    if len(branches) != 1 or not isinstance(branches[0], dict) or NULL not in prop["anyOf"]:
+        return
+    for key in ("format", "uniqueItems"):
+        if key in prop:
+            branches[0][key] = prop.pop(key)
+
+
+def _one_of(prop: dict[str, Any], null_inside: bool) -> None:
+    """The spec said ``oneOf`` where pydantic writes the union ``anyOf``.
+
+    With ``null_inside`` the ``null`` member is one of the spec's ``oneOf`` members; otherwise
+    the spec allows ``null`` beside the ``oneOf`` (``nullable: true``): ``anyOf [{oneOf}, null]``.
+    """
+    members = prop.pop("anyOf", None)
+    if not isinstance(members, list):
+        return
+    branches = [b for b in members if b != NULL]
+    if null_inside or len(branches) == len(members):
+        prop["oneOf"] = members
+    elif len(branches) > 1:
+        prop["anyOf"] = [{"oneOf": branches}, NULL]
+    else:
+        prop["anyOf"] = members
+
+
+def _discriminators(schema: Any) -> Any:
+    """Pydantic's ``discriminator`` objects back to the AsyncAPI spelling, in place.
+
+    Pydantic writes ``{"propertyName": p, "mapping": {value: "#/$defs/<Class>"}}`` beside
+    the ``oneOf`` of a discriminated union; the mapping points into ``$defs``, which do not
+    exist in the emitted document. The AsyncAPI Schema Object's ``discriminator`` is the
+    property name (AsyncAPI 3.0.0, "Schema Object"), so that is what is emitted. When every
+    member carries that same discriminator (datamodel-code-generator copies the one of a
+    schema combining ``oneOf`` with its own properties into each generated member class), the
+    copies are dropped: the spec has it once, beside the ``oneOf``.
+    """
+    if isinstance(schema, list):
+        for value in schema:
+            _discriminators(value)
+        return schema
+    if not isinstance(schema, dict):
+        return schema
+    found = schema.get("discriminator")
+    if isinstance(found, dict) and isinstance(found.get("propertyName"), str):
+        mapping = found.get("mapping")
+        if isinstance(mapping, dict) and all(
+            isinstance(v, str) and v.startswith(("#/$defs/", "#/components/schemas/"))
+            for v in mapping.values()
+        ):
+            schema["discriminator"] = found["propertyName"]
+    name = schema.get("discriminator")
+    members = schema.get("oneOf")
+    if isinstance(name, str) and isinstance(members, list) and members:
+        if all(isinstance(m, dict) and m.get("discriminator") == name for m in members):
+            for member in members:
+                del member["discriminator"]
+    for value in schema.values():
+        _discriminators(value)
+    return schema
 
 
 def _refs(schema: Any) -> list[str]:

@@ -24,14 +24,28 @@ class Priority(Enum):
     integer_3 = 3
 
 
-class Role(Enum):
+class Tag(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
+
+
+class RegisteredPayload(Message):
+    user_id: UUID
+    created_at: AwareDatetime
+    status: Status
+
+
+class RegisteredMessage(Message):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    action: Literal["registered"] = "registered"
+    payload: RegisteredPayload
+
+
+class RegistrationRole(Enum):
     admin = "admin"
     member = "member"
     guest = "guest"
-
-
-class Tag(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
 
 
 class Registration(Message):
@@ -44,19 +58,13 @@ class Registration(Message):
     step: Annotated[int | None, Field(multiple_of=5)] = None
     website: AnyUrl | None = None
     birthday: date | None = None
-    role: Role | None = None
+    role: RegistrationRole | None = None
     priority: Priority | None = None
     nickname: Annotated[str | None, Field(max_length=20)]
     bio: str | None
     tags: Annotated[list[Tag] | None, Field(max_length=5, min_length=1)] = None
     newsletter: bool = False
     country: str = "NL"
-
-
-class RegisteredPayload(Message):
-    user_id: UUID
-    created_at: AwareDatetime
-    status: Status
 
 
 class RegisterMessage(Message):
@@ -67,21 +75,13 @@ class RegisterMessage(Message):
     payload: Registration
 
 
-class RegisteredMessage(Message):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    action: Literal["registered"] = "registered"
-    payload: RegisteredPayload
-
-
 __all__ = [
     "Priority",
     "RegisterMessage",
     "RegisteredMessage",
     "RegisteredPayload",
     "Registration",
-    "Role",
+    "RegistrationRole",
     "Status",
     "Tag",
 ]

@@ -1,0 +1,362 @@
+"""Schema features that used to be lost between the spec, the generated models and the emitted
+document: nullable optionals, uniqueItems, oneOf, discriminators, inline schema names, receive
+operations without messages, formats pydantic has no type for.
+
+Each test generates a real app from a small spec, imports it and checks the generated model
+source, the emitted AsyncAPI document and the round trip (spec vs emitted: no finding).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chanspec.codegen.diff_rules import classify_documents
+from chanspec.codegen.load import load_text
+from chanspec.codegen.pipeline import generate
+from chanspec.codegen.spec import load_spec
+from chanspec.runtime.app import document_of
+from chanspec.runtime.asyncapi import dump_json
+
+HEAD = """\
+asyncapi: 3.0.0
+info: {title: fixes, version: '1'}
+"""
+
+
+class App:
+    """A generated, imported app: its model source, its module and its emitted document."""
+
+    def __init__(self, root: Path, package: str, spec: Path) -> None:
+        self.spec = spec
+        self.models = (root / package / "generated" / "messages.py").read_text()
+        self.messages = importlib.import_module(f"{package}.generated.messages")
+        main = importlib.import_module(f"{package}.main")
+        self.document: dict[str, Any] = json.loads(dump_json(document_of(main.app)))
+
+    def payload(self, channel: str, key: str) -> dict[str, Any]:
+        schema: dict[str, Any] = self.document["channels"][channel]["messages"][key]["payload"]
+        return schema
+
+    def findings(self) -> list[str]:
+        """Every difference between the spec and the emitted document, as ``rule pointer``."""
+        emitted = load_text(json.dumps(self.document), "app")
+        found = classify_documents(load_spec(self.spec).resolved, emitted.resolved)
+        return [f"{f.rule.id} {f.difference.pointer}" for f in found]
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Iterator[Any]:
+    """``build(yaml_text) -> App``: generate into a fresh package and import it."""
+    sys.path.insert(0, str(tmp_path))
+    made: list[str] = []
+
+    def _build(text: str) -> App:
+        package = f"fixes_{tmp_path.name.replace('-', '_')}_{len(made)}"
+        made.append(package)
+        spec = tmp_path / f"{package}.yaml"
+        spec.write_text(HEAD + textwrap.dedent(text), encoding="utf-8")
+        result = generate(spec, tmp_path / package, package=package)
+        assert not result.failed, [p.format() for p in result.problems]
+        return App(tmp_path, package, spec)
+
+    yield _build
+    sys.path.remove(str(tmp_path))
+    for name in [m for m in sys.modules if m.split(".")[0] in made]:
+        del sys.modules[name]
+
+
+def one_message(properties: str, required: str = "[type]") -> str:
+    """A channel ``feed`` receiving one message ``post`` with the given payload properties."""
+    body = textwrap.indent(textwrap.dedent(properties), " " * 12)
+    return (
+        textwrap.dedent(
+            f"""\
+            channels:
+              feed:
+                address: /ws/feed
+                messages:
+                  post:
+                    payload:
+                      type: object
+                      required: {required}
+                      properties:
+                        type: {{type: string, const: post}}
+            """
+        )
+        + body
+        + textwrap.dedent(
+            """\
+            operations:
+              feed_post:
+                action: receive
+                channel: {$ref: '#/channels/feed'}
+                messages: [{$ref: '#/channels/feed/messages/post'}]
+            """
+        )
+    )
+
+
+def test_optional_nullable_property_keeps_null(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            note: {type: [string, 'null']}
+            nick: {type: string, nullable: true}
+            either: {anyOf: [{type: integer}, {type: 'null'}]}
+            plain: {type: string}
+            kept: {type: [string, 'null'], maxLength: 3}
+            """,
+            required="[type, kept]",
+        )
+    )
+    assert 'note: Annotated[str | None, Field(json_schema_extra={"nullable": True})]' in (
+        app.models
+    )
+    props = app.payload("feed", "post")["properties"]
+    for name in ("note", "nick"):
+        assert props[name] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    assert props["either"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+    assert props["plain"] == {"type": "string"}  # optional, not nullable: absent, never null
+    assert props["kept"] == {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "null"}]}
+    post = app.messages.FeedPostMessage.model_validate({"type": "post", "kept": None})
+    assert post.note is None
+    assert app.findings() == []
+
+
+def test_unique_items_survives(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            tags: {type: array, items: {type: string}, uniqueItems: true}
+            ids: {type: [array, 'null'], items: {type: integer}, uniqueItems: true}
+            loose: {type: array, items: {type: string}}
+            """,
+            required="[type, ids]",
+        )
+    )
+    assert 'Field(json_schema_extra={"uniqueItems": True})' in app.models
+    props = app.payload("feed", "post")["properties"]
+    assert props["tags"] == {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+    assert props["ids"]["anyOf"][0]["uniqueItems"] is True
+    assert "uniqueItems" not in props["loose"]
+    assert app.findings() == []
+
+
+def test_one_of_survives_and_any_of_stays_any_of(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            exactly:
+              oneOf: [{type: string}, {type: integer}]
+            either:
+              anyOf: [{type: string}, {type: integer}]
+            maybe:
+              oneOf: [{type: string}, {type: integer}, {type: 'null'}]
+            """
+        )
+    )
+    assert '"x-chanspec-union": "oneOf"' in app.models
+    props = app.payload("feed", "post")["properties"]
+    assert props["exactly"] == {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    assert props["either"] == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    assert "x-chanspec-union" not in json.dumps(app.document)
+    assert app.findings() == []
+
+
+PETS = """\
+channels:
+  pets:
+    address: /ws/pets
+    messages:
+      adopt:
+        payload:
+          type: object
+          required: [type, pet]
+          properties:
+            type: {type: string, const: adopt}
+            pet: {$ref: '#/components/schemas/Pet'}
+            maybe: {$ref: '#/components/schemas/Pet'}
+operations:
+  pets_adopt:
+    action: receive
+    channel: {$ref: '#/channels/pets'}
+    messages: [{$ref: '#/channels/pets/messages/adopt'}]
+components:
+  schemas:
+    Pet:
+      discriminator: petType
+      oneOf:
+        - $ref: '#/components/schemas/Cat'
+        - $ref: '#/components/schemas/Dog'
+    Cat:
+      type: object
+      required: [petType]
+      properties:
+        petType: {type: string, const: cat}
+        lives: {type: integer}
+    Dog:
+      type: object
+      required: [petType]
+      properties:
+        petType: {type: string, const: dog}
+        bark: {type: boolean}
+"""
+
+
+def test_discriminator_is_emitted_as_the_spec_writes_it(build: Any) -> None:
+    app = build(PETS)
+    assert 'Field(discriminator="petType")' in app.models
+    pet = app.payload("pets", "adopt")["properties"]["pet"]
+    assert pet["discriminator"] == "petType"
+    assert [m["properties"]["petType"]["const"] for m in pet["oneOf"]] == ["cat", "dog"]
+    assert "#/$defs" not in json.dumps(app.document)
+    adopt = app.messages.PetsAdoptMessage.model_validate({"pet": {"petType": "dog", "bark": True}})
+    assert type(adopt.pet).__name__ == "Dog"
+    assert app.findings() == []
+
+
+NESTED = """\
+channels:
+  feed:
+    address: /ws/feed
+    messages:
+{extra}      post:
+        payload:
+          type: object
+          properties:
+            type: {{type: string, const: post}}
+            author:
+              type: object
+              description: who wrote it
+              properties:
+                name: {{type: string}}
+                address:
+                  type: object
+                  properties: {{city: {{type: string}}}}
+            tags:
+              type: array
+              items:
+                type: object
+                properties: {{label: {{type: string}}}}
+            scores:
+              type: object
+              additionalProperties:
+                type: object
+                properties: {{value: {{type: number}}}}
+            shape:
+              oneOf:
+                - {{type: object, properties: {{kind: {{const: circle}}, r: {{type: number}}}}}}
+                - {{type: object, properties: {{kind: {{const: square}}, side: {{type: number}}}}}}
+            mood: {{type: string, enum: [happy, sad]}}
+            place:
+              title: Venue
+              type: object
+              properties: {{room: {{type: string}}}}
+operations:
+  feed_post:
+    action: receive
+    channel: {{$ref: '#/channels/feed'}}
+    messages: [{{$ref: '#/channels/feed/messages/post'}}]
+"""
+
+UNRELATED = """\
+      hello:
+        payload:
+          type: object
+          properties:
+            type: {type: string, const: hello}
+            author:
+              type: object
+              properties: {name: {type: string}}
+            tags:
+              type: array
+              items: {type: object, properties: {label: {type: string}}}
+"""
+
+STABLE_NAMES = [
+    "FeedPostAuthor",
+    "FeedPostAuthorAddress",
+    "FeedPostMessage",
+    "FeedPostMood",
+    "FeedPostScoresValue",
+    "FeedPostShapeCircle",
+    "FeedPostShapeSquare",
+    "FeedPostTagsItem",
+    "Venue",
+]
+
+
+def shape(cls: Any) -> list[str]:
+    """Field names of a model class, member names of an enum."""
+    return list(cls.model_fields if hasattr(cls, "model_fields") else cls.__members__)
+
+
+def test_inline_schemas_have_stable_names_from_where_they_stand(build: Any) -> None:
+    first = build(NESTED.format(extra=""))
+    assert sorted(first.messages.__all__) == STABLE_NAMES
+    assert not re.search(r"class \w*\d\(", first.models)  # no Payload1, Author1 ...
+    assert first.findings() == []
+    # an unrelated message with the same property names, declared *before* the first one
+    second = build(NESTED.format(extra=UNRELATED))
+    assert set(STABLE_NAMES) <= set(second.messages.__all__)
+    assert {"FeedHelloAuthor", "FeedHelloTagsItem"} <= set(second.messages.__all__)
+    for name in STABLE_NAMES:  # same name, same fields (or members)
+        assert shape(getattr(first.messages, name)) == shape(getattr(second.messages, name))
+    assert second.findings() == []
+
+
+def test_receive_operation_without_messages_is_emitted(build: Any) -> None:
+    nothing = """\
+      feed_nothing:
+        action: receive
+        summary: listens to nothing yet
+        channel: {$ref: '#/channels/feed'}
+        messages: []
+    """
+    app = build(one_message("") + textwrap.indent(textwrap.dedent(nothing), "  "))
+    op = app.document["operations"]["feed_nothing"]
+    assert op == {
+        "summary": "listens to nothing yet",
+        "action": "receive",
+        "channel": {"$ref": "#/channels/feed"},
+        "messages": [],
+    }
+    assert app.findings() == []
+
+
+def test_formats_pydantic_has_no_type_for_survive(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            link: {type: string, format: iri-reference}
+            count: {type: integer, format: int64}
+            blob: {type: string, format: byte}
+            secret: {type: string, format: password}
+            id: {type: string, format: uuid}
+            when: {type: [string, 'null'], format: date-time}
+            host: {type: string, format: idn-email}
+            """,
+            required="[type, link, when]",
+        )
+    )
+    props = app.payload("feed", "post")["properties"]
+    assert props["link"] == {"type": "string", "format": "iri-reference"}
+    assert props["count"] == {"type": "integer", "format": "int64"}
+    assert props["blob"]["format"] == "byte"
+    assert props["secret"] == {"type": "string", "format": "password"}
+    assert props["when"] == {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+    assert props["host"]["format"] == "idn-email"
+    # formats pydantic shows itself are not repeated in the model
+    assert "id: UUID | None = None" in app.models
+    # a password is a plain string on the wire (a SecretStr would be sent as "**********")
+    post = app.messages.FeedPostMessage(link="a", when=None, secret="s3cret")
+    assert json.loads(post.model_dump_json())["secret"] == "s3cret"
+    assert app.findings() == []
