@@ -397,17 +397,42 @@ class LayerGuard:
             raise LayerUnavailableError(self.alias, operation, _describe(exc)) from exc
 
     async def receive(self, channel: str) -> ChannelMessage:
-        """The next message for ``channel``; while Redis is down, waits for it to return."""
-        while True:
-            state = self._serving()
-            if state is not None and not state.up.is_set():
-                await state.up.wait()
-            try:
-                return await self.ops.receive(channel)
-            except REDIS_UNAVAILABLE_ERRORS as exc:
-                if state is None:
-                    raise LayerUnavailableError(self.alias, "receive", _describe(exc)) from exc
-                self._mark_down("receive", exc)
+        """The next message for ``channel``; while Redis is down, waits for it to return.
+
+        Cancelling it means the consumer of ``channel`` has ended (the assumption
+        fast-channels' pub/sub layer makes too): groups it is still in (it ended without its
+        disconnect handler, e.g. ``post_authentication`` raised) are left in the background.
+        """
+        try:
+            while True:
+                state = self._serving()
+                if state is not None and not state.up.is_set():
+                    await state.up.wait()
+                try:
+                    return await self.ops.receive(channel)
+                except REDIS_UNAVAILABLE_ERRORS as exc:
+                    if state is None:
+                        raise LayerUnavailableError(self.alias, "receive", _describe(exc)) from exc
+                    self._mark_down("receive", exc)
+        except asyncio.CancelledError:
+            self._abandoned(channel)
+            raise
+
+    def _abandoned(self, channel: str) -> None:
+        """Leave every group ``channel`` is still recorded in (its consumer has ended)."""
+        groups = [g for g, channels in self.members.items() if channel in channels]
+        state = self._serving()
+        if not groups or state is None:
+            return
+        log.info(
+            "channel layer %r: %s ended in groups %s; leaving them", self.alias, channel, groups
+        )
+
+        async def leave() -> None:
+            for group in groups:
+                await self.group_discard(group, channel)
+
+        self._spawn(state, leave())
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group``; written when Redis is back if it is down now.

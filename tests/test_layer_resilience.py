@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pytest
 import redis
+import websockets
 from chanspec.runtime import Consumer, LayerSpec, Message, create_app, register_layers, ws_handler
 from chanspec.runtime.resilience import LayerUnavailableError, ResilientRedisChannelLayer
 from chanspec.runtime.testing import Communicator
@@ -81,6 +82,19 @@ class PubSubRoomConsumer(RoomConsumer):
     channel_layer_alias = "pubsub"
 
 
+class QueueCrashConsumer(RoomConsumer):
+    """Joins its group, then fails in ``post_authentication``: the consumer ends without its
+    disconnect handler (which is what normally leaves the groups)."""
+
+    channel_id = "queue_crash"
+    address = "/ws/queue-crash"
+    channel_layer_alias = "queue"
+    group_templates = ("crash_room",)
+
+    async def post_authentication(self) -> None:
+        raise RuntimeError("fails after joining")
+
+
 LAYERS = [
     LayerSpec("queue", "redis", prefix="rq", capacity=1000),
     LayerSpec("pubsub", "redis-pubsub", prefix="rp"),
@@ -93,6 +107,7 @@ def make_app() -> Starlette:
         [
             WebSocketRoute("/ws/queue", QueueRoomConsumer.as_asgi()),
             WebSocketRoute("/ws/pubsub", PubSubRoomConsumer.as_asgi()),
+            WebSocketRoute("/ws/queue-crash", QueueCrashConsumer.as_asgi()),
         ],
         layers=LAYERS,
     )
@@ -189,6 +204,19 @@ async def _round(clients: list[Client], sender: Client, text: str, timeout: floa
     frames = await asyncio.gather(*(c.recv(timeout) for c in clients))
     wrong = [f for f in frames if f != expected]
     assert not wrong, f"{len(wrong)} of {len(clients)} got {wrong[:3]} instead of {expected}"
+
+
+async def test_a_consumer_ending_without_its_disconnect_handler_leaves_its_groups(
+    redis_url: str,
+) -> None:
+    with uvicorn_server(APP, {"REDIS_URL": redis_url}) as server:
+        crashed = [await connect(server + "/ws/queue-crash") for _ in range(5)]
+        for client in crashed:  # accepted, joined, then ended by the server
+            with pytest.raises(websockets.ConnectionClosed):
+                await client.recv(5)
+        await _wait_until(
+            lambda: not _group_members(redis_url, "rq", "crash_room"), 5, "an empty group"
+        )
 
 
 async def test_idle_queue_consumer_outlives_the_blocking_pop(redis_url: str) -> None:
