@@ -114,9 +114,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
     - ``max_frame_bytes``: largest accepted text frame in bytes (default 1 MiB).
     - ``send_completion``: chanx's completion frames (off by default): ``{"action":
       "complete"}`` after each JSON frame is handled (error frames included),
-      ``{"action": "group_complete"}`` after each group broadcast forwarded by
-      :meth:`chanspec_broadcast`, ``{"action": "event_complete"}`` after each event
-      :meth:`chanspec_event` handled or passed through.
+      ``{"action": "group_complete"}`` after each group broadcast written to the socket,
+      ``{"action": "event_complete"}`` after each event :meth:`chanspec_event` handled or
+      passed through.
     - ``security``: requirements checked before accept (generated from the spec's ``security``;
       see :mod:`chanspec.runtime.auth`): each a tuple of alternative schemes, all must hold.
     - ``auth_refusal``: how a refused handshake ends. ``"http"`` (default): it is never
@@ -322,7 +322,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
         for group in self.groups:
             await self._require_layer().group_add(group, self.channel_name)
             if self._fanout is not None:
-                await self._fanout.join(group, self)
+                await self._fanout.join(group, self._fanout_member())
         await self.post_authentication()
 
     async def authenticate(self) -> bool:
@@ -620,9 +620,15 @@ class Consumer(AsyncJsonWebsocketConsumer):
         """Join ``group`` (dynamic groups); it is left automatically on disconnect."""
         await self._require_layer().group_add(group, self.channel_name)
         if self._fanout is not None:
-            await self._fanout.join(group, self)
+            await self._fanout.join(group, self._fanout_member())
         if group not in self.groups:
             self.groups.append(group)
+
+    def _fanout_member(self) -> Consumer | _CompletingMember:
+        """What joins the fan-out: this consumer, or with ``send_completion`` a wrapper that
+        follows each broadcast text with ``group_complete`` (the registry is keyed by
+        ``channel_name``, so leaving works with either)."""
+        return _CompletingMember(self) if self.send_completion else self
 
     async def leave_group(self, group: str) -> None:
         """Leave ``group``."""
@@ -819,6 +825,27 @@ def _build_decoder(cls: type[Consumer]) -> _Decoder | None:
         log.debug("%s: no one-pass decoder", cls.__qualname__, exc_info=True)
         return None
     return adapter, {model: route for model, route in router.entries}, tag
+
+
+class _CompletingMember:
+    """Fan-out member of a consumer with ``send_completion``: the fan-out writes broadcast texts
+    through ``send`` (events go through ``fanout_event``, which gives such a consumer no text),
+    and chanx follows each forwarded group message with ``{"action": "group_complete"}``."""
+
+    __slots__ = ("channel_name", "consumer")
+
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+        self.channel_name = consumer.channel_name
+
+    async def send(self, text_data: str | None = None) -> None:
+        await self.consumer.send(text_data=text_data)
+        await self.consumer.send(text_data='{"action":"group_complete"}')
+
+    def fanout_event(
+        self, data: Any, cache: dict[Any, Any]
+    ) -> str | Callable[[], Awaitable[None]] | None:
+        return self.consumer.fanout_event(data, cache)
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:

@@ -726,18 +726,26 @@ class Announce(Message):
     action: Literal["announce"] = "announce"
 
 
+class Shout(Message):
+    action: Literal["shout"] = "shout"
+
+
 class CompletingConsumer(Consumer):
     channel_id = "completing"
     address = "/ws/completing"
     channel_layer_alias = "chanx_mem"
     group_templates = ("completing",)
-    messages = {"hello": Hello, "hi": Hi, "announce": Announce}
+    messages = {"hello": Hello, "hi": Hi, "announce": Announce, "shout": Shout}
     send_operations = {"announce": ("announce",)}  # passed through when broadcast as an event
     send_completion = True
 
     @ws_handler
     async def hello(self, message: Hello) -> Hi:
         return Hi()
+
+    @ws_handler
+    async def shout(self, message: Shout) -> None:
+        await self.broadcast_message(Hi())
 
     @event_handler
     async def nudge(self, event: Nudge) -> Hi:
@@ -752,8 +760,8 @@ async def chanx_mem() -> AsyncIterator[None]:
 
 async def test_completion_frames_follow_chanx(chanx_mem: None) -> None:
     """``complete`` after every JSON frame (error frames too, as chanx), ``event_complete`` after
-    a handled or passed-through event, ``group_complete`` after a ``chanspec.broadcast`` layer
-    message (broadcasts the fan-out writes directly get none yet: docs/chanx-interop.md)."""
+    a handled or passed-through event, ``group_complete`` after each group broadcast, whether the
+    fan-out writes it or it arrives as a ``chanspec.broadcast`` layer message."""
     async with Communicator(CompletingConsumer, "/ws/completing") as comm:
         await comm.send(Hello())
         assert await comm.receive_until("complete") == [{"action": "hi"}, {"action": "complete"}]
@@ -773,6 +781,10 @@ async def test_completion_frames_follow_chanx(chanx_mem: None) -> None:
             {"action": "announce"},
             {"action": "event_complete"},
         ]
+        await comm.send(Shout())  # a broadcast the fan-out writes, then the frame's completion
+        frames = [(await comm.receive())["action"] for _ in range(3)]
+        assert sorted(frames) == ["complete", "group_complete", "hi"]
+        assert frames.index("hi") < frames.index("group_complete")
         layer = CompletingConsumer.layer()
         await layer.group_send(
             "completing", {"type": "chanspec.broadcast", "text": '{"action":"hi"}', "exclude": ""}
