@@ -47,7 +47,13 @@ from typing import Any, Protocol
 
 from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer
 
-__all__ = ["Fanout", "Member", "RedisFanoutTransport", "fanout_for"]
+__all__ = [
+    "Fanout",
+    "Member",
+    "RedisFanoutTransport",
+    "RedisQueueFanoutTransport",
+    "fanout_for",
+]
 
 log = logging.getLogger("chanspec.fanout")
 
@@ -389,6 +395,11 @@ class RedisFanoutTransport:
             header = json.loads(head)
             if header.get("o") == self.origin:
                 return
+            sent = header.get("t")
+            if sent is not None and time.time() - float(sent) > fanout.expiry:
+                fanout.dropped += 1
+                log.info("fan-out: a broadcast expired in Redis before this process read it")
+                return
             once = header.get("i")
             if once:
                 if once in self._seen:
@@ -496,6 +507,210 @@ class _Shard:
         await self.redis.aclose(close_connection_pool=True)
 
 
+_QUEUE_PUBLISH = """
+local seen = {}
+local n = 0
+local cutoff = tonumber(ARGV[2]) - tonumber(ARGV[3])
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  for _, origin in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    if origin ~= ARGV[1] and not seen[origin] then
+      seen[origin] = true
+      local inbox = ARGV[7] .. origin
+      redis.call('RPUSH', inbox, ARGV[6])
+      redis.call('LTRIM', inbox, -tonumber(ARGV[4]), -1)
+      redis.call('EXPIRE', inbox, ARGV[5])
+      n = n + 1
+    end
+  end
+end
+return n
+"""
+
+
+class RedisQueueFanoutTransport(RedisFanoutTransport):
+    """The fan-out of the Redis queue layer: bounded, expiring, one command per broadcast.
+
+    Each process (each :class:`Fanout`) has one inbox, a Redis list
+    ``<prefix>__fanout__inbox__<origin>``, read with a blocking pop; which processes have
+    members of a group is a sorted set ``<prefix>__fanout__group__<group>`` (process id scored
+    by the time it was last confirmed, refreshed every ``refresh`` seconds and after every
+    reconnect, forgotten after ``group_expiry``). A broadcast is one Lua script per Redis host
+    that pushes the message once into the inbox of every other process with members in any of
+    the target groups, keeps each inbox to the last ``capacity`` messages and lets an unread
+    inbox expire after ``expiry`` seconds; a message read later than ``expiry`` seconds after it
+    was sent is dropped. As with the queue layer's own per-connection queues, what was sent
+    while a process could not read waits in Redis (bounded, expiring) instead of being lost.
+
+    Args:
+        hosts: fast-channels' decoded host dicts; a group's keys live on
+            ``hosts[consistent_hash(group key)]``.
+        prefix: the layer's prefix.
+        capacity: messages an inbox keeps (the layer's ``capacity``).
+        expiry: seconds a message stays deliverable (the layer's ``expiry``).
+        group_expiry: seconds a process's group registration lasts without refresh.
+    """
+
+    refresh = 30.0
+    pop_timeout = 2  # seconds; below any socket timeout (redis-py 8 defaults to 5 s)
+
+    def __init__(
+        self,
+        hosts: Sequence[dict[str, Any]],
+        prefix: str,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        expiry: float = DEFAULT_EXPIRY_S,
+        group_expiry: float = 86400,
+    ) -> None:
+        super().__init__(hosts, prefix)
+        self.capacity = capacity
+        self.expiry = expiry
+        self.group_expiry = group_expiry
+        self._queue_shards: dict[int, _InboxShard] = {}
+
+    def group_key(self, group: str) -> str:
+        """The sorted set of the processes that have members of ``group``."""
+        return f"{self.prefix}__fanout__group__{group}"
+
+    def inbox_prefix(self) -> str:
+        return f"{self.prefix}__fanout__inbox__"
+
+    def _inbox_shard(self, key: str) -> _InboxShard:
+        from fast_channels.layers.redis.utils import consistent_hash
+
+        index = consistent_hash(key, len(self.hosts))
+        shard = self._queue_shards.get(index)
+        if shard is None:
+            shard = self._queue_shards[index] = _InboxShard(self, self.hosts[index])
+        return shard
+
+    async def subscribe(self, group: str) -> None:
+        """Register this process as having members of ``group``."""
+        key = self.group_key(group)
+        await self._inbox_shard(key).join(key)
+
+    async def unsubscribe(self, group: str) -> None:
+        """Remove this process from ``group``'s set."""
+        key = self.group_key(group)
+        await self._inbox_shard(key).leave(key)
+
+    async def publish(self, groups: Sequence[str], kind: str, text: str, exclude: str) -> None:
+        """One script run per Redis host holding target groups (one for a one-host setup)."""
+        now = time.time()
+        header: dict[str, Any] = {
+            "o": self.origin, "k": kind, "g": list(groups), "x": exclude, "t": now,
+        }  # fmt: skip
+        if len(groups) > 1:
+            header["i"] = uuid.uuid4().hex
+        payload = json.dumps(header, separators=(",", ":")) + "\n" + text
+        by_shard: dict[int, list[str]] = {}
+        for group in groups:
+            key = self.group_key(group)
+            shard = self._inbox_shard(key)
+            by_shard.setdefault(id(shard), [])
+            by_shard[id(shard)].append(key)
+        for shard in list(self._queue_shards.values()):
+            keys = by_shard.get(id(shard))
+            if keys:
+                await shard.publish(keys, now, payload)
+
+    async def close(self) -> None:
+        """Unregister, stop the readers and close every connection."""
+        for shard in self._queue_shards.values():
+            await shard.close()
+        self._queue_shards.clear()
+        await super().close()
+
+
+class _InboxShard:
+    """One Redis host of a :class:`RedisQueueFanoutTransport`: its inbox reader and groups."""
+
+    def __init__(self, transport: RedisQueueFanoutTransport, host: dict[str, Any]) -> None:
+        from fast_channels.layers.redis.utils import create_pool
+        from redis import asyncio as aioredis
+
+        self.transport = transport
+        self.redis = aioredis.Redis(connection_pool=create_pool(host))
+        self.script = self.redis.register_script(_QUEUE_PUBLISH)
+        self.inbox = transport.inbox_prefix() + transport.origin
+        self.keys: set[str] = set()
+        self.reader: asyncio.Task[None] | None = None
+        self.refresher: asyncio.Task[None] | None = None
+
+    async def publish(self, keys: list[str], now: float, payload: str) -> None:
+        t = self.transport
+        await self.script(
+            keys=keys,
+            args=[t.origin, now, t.group_expiry, t.capacity, max(1, int(t.expiry)), payload,
+                  t.inbox_prefix()],
+        )  # fmt: skip
+
+    async def join(self, key: str) -> None:
+        self.keys.add(key)
+        await self.redis.zadd(key, {self.transport.origin: time.time()})
+        loop = asyncio.get_running_loop()
+        if self.reader is None or self.reader.done():
+            self.reader = loop.create_task(self._read())
+        if self.refresher is None or self.refresher.done():
+            self.refresher = loop.create_task(self._refresh())
+
+    async def leave(self, key: str) -> None:
+        self.keys.discard(key)
+        await self.redis.zrem(key, self.transport.origin)
+
+    async def register_all(self) -> None:
+        if self.keys:
+            now = time.time()
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in list(self.keys):
+                    pipe.zadd(key, {self.transport.origin: now})
+                await pipe.execute()
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self.transport.refresh)
+            try:
+                await self.register_all()
+            except Exception as exc:
+                log.debug("fan-out: refreshing group registrations failed: %r", exc)
+
+    async def _read(self) -> None:
+        failed = False
+        while True:
+            try:
+                if failed:
+                    await self.register_all()  # Redis may have restarted empty
+                    failed = False
+                    log.warning("fan-out: Redis inbox restored (%d groups)", len(self.keys))
+                pop = self.redis.blpop([self.inbox], timeout=self.transport.pop_timeout)
+                item = await pop  # type: ignore[misc]  # redis-py types sync and async alike
+                if item is not None:
+                    self.transport._on_message(item[1])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not failed:
+                    log.warning("fan-out: Redis inbox lost (%r); reconnecting", exc)
+                failed = True
+                await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def close(self) -> None:
+        for task in (self.reader, self.refresher):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+        try:
+            for key in list(self.keys):
+                await self.redis.zrem(key, self.transport.origin)
+        except Exception:
+            pass
+        await self.redis.aclose(close_connection_pool=True)
+
+
 # ---- one Fanout per layer and event loop ------------------------------------------------------
 
 _FANOUTS: weakref.WeakKeyDictionary[
@@ -518,8 +733,14 @@ def _make(layer: BaseChannelLayer) -> Fanout | None:
         transport = RedisFanoutTransport(decode_hosts(hosts), prefix)
         return Fanout(transport)
     if isinstance(layer, RedisChannelLayer):
-        transport = RedisFanoutTransport(list(layer.hosts), layer.prefix)
-        return Fanout(transport, capacity=int(layer.capacity), expiry=float(layer.expiry))
+        queue = RedisQueueFanoutTransport(
+            list(layer.hosts),
+            layer.prefix,
+            capacity=int(layer.capacity),
+            expiry=float(layer.expiry),
+            group_expiry=float(layer.group_expiry),
+        )
+        return Fanout(queue, capacity=int(layer.capacity), expiry=float(layer.expiry))
     return None
 
 

@@ -32,7 +32,7 @@ from chanspec.runtime import (
     register_layers,
     ws_handler,
 )
-from chanspec.runtime.fanout import Fanout, fanout_for
+from chanspec.runtime.fanout import Fanout, RedisQueueFanoutTransport, fanout_for
 from chanspec.runtime.testing import Communicator
 from fast_channels.layers import InMemoryChannelLayer, get_channel_layer, register_channel_layer
 from starlette.applications import Starlette
@@ -328,13 +328,13 @@ def own_redis() -> Iterator[RedisServer]:
         server.stop()
 
 
-def publish_calls(url: str) -> int:
+def command_calls(url: str, command: str) -> int:
     client = redis.Redis.from_url(url)
     try:
         stats = client.info("commandstats")
     finally:
         client.close()
-    return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
 async def drain(client: Client, n: int) -> list[dict[str, Any]]:
@@ -351,18 +351,27 @@ async def test_two_processes_share_groups_with_one_publish_per_broadcast(
         on_b = [await connect(f"{server_b}/ws/room/red") for _ in range(2)]
         blue_b = await connect(f"{server_b}/ws/room/blue")
         await asyncio.sleep(0.2)  # subscriptions are in place
-        before = publish_calls(redis_url)
+        await on_b[0].send({"action": "post", "text": "warm-up", "seq": -1})
+        for client in on_a + on_b:  # (the first script run also loads the script)
+            assert (await client.recv())["seq"] == -1
+        command = "publish" if kind == "redis-pubsub" else "evalsha"
+        before = command_calls(redis_url, command)
         for seq in range(50):
             await on_b[0].send({"action": "post", "text": "from B", "seq": seq})
         for client in on_a + on_b:
             assert [m["seq"] for m in await drain(client, 50)] == list(range(50))
-        assert publish_calls(redis_url) - before == 50  # one PUBLISH per one-group broadcast
+        # one Redis command per one-group broadcast: PUBLISH (pub/sub), the script (queue)
+        assert command_calls(redis_url, command) - before == 50
         client = redis.Redis.from_url(redis_url)
-        try:  # both processes subscribed to the fan-out channels of their groups
-            assert client.pubsub_numsub("fan__fanout__room_red") == [(b"fan__fanout__room_red", 2)]
-            assert client.pubsub_numsub("fan__fanout__room_blue") == [
-                (b"fan__fanout__room_blue", 1)
-            ]
+        try:  # both processes registered for room_red, one for room_blue
+            if kind == "redis-pubsub":
+                assert client.pubsub_numsub("fan__fanout__room_red", "fan__fanout__room_blue") == [
+                    (b"fan__fanout__room_red", 2),
+                    (b"fan__fanout__room_blue", 1),
+                ]
+            else:
+                assert client.zcard("fan__fanout__group__room_red") == 2
+                assert client.zcard("fan__fanout__group__room_blue") == 1
         finally:
             client.close()
         await blue_b.nothing(0.1)
@@ -387,8 +396,13 @@ async def test_two_processes_share_groups_with_one_publish_per_broadcast(
             await client.close()
 
 
-async def test_subscription_comes_back_after_redis_restarts(own_redis: RedisServer) -> None:
-    env = {"REDIS_URL": own_redis.url, "FANOUT_LAYER": "redis-pubsub"}
+@pytest.mark.parametrize("kind", ["redis-pubsub", "redis"])
+async def test_subscription_comes_back_after_redis_restarts(
+    own_redis: RedisServer, kind: str
+) -> None:
+    """Redis restarts empty: each process subscribes (pub/sub) or registers its groups
+    (queue) again, and broadcasts across processes resume."""
+    env = {"REDIS_URL": own_redis.url, "FANOUT_LAYER": kind}
     with fanout_server(env) as server_a, fanout_server(env) as server_b:
         on_a = await connect(f"{server_a}/ws/room/red")
         on_b = await connect(f"{server_b}/ws/room/red")
@@ -458,3 +472,74 @@ def test_valid_frames_are_decoded_in_one_pass_and_the_rest_take_the_router() -> 
 
     assert _decode_fast(One, '{"text": "x"}') is None
     assert _decode_fast(One, '{"action": "post", "text": "x"}') is not None
+
+
+# ---- the queue layer's fan-out: bounded, expiring inboxes in Redis ------------------------------
+
+
+async def test_queue_fan_out_keeps_what_a_process_could_not_read(redis_url: str) -> None:
+    """Process A's inbox reader is stopped (a lost link): B's broadcasts wait in A's inbox in
+    Redis, at most ``capacity`` of them, and reach A's member in order once A reads again;
+    what waited longer than ``expiry`` is dropped."""
+    hosts = [{"address": redis_url}]
+    a, b = (
+        Fanout(
+            RedisQueueFanoutTransport(hosts, "q", capacity=5, expiry=1.0), capacity=5, expiry=1.0
+        )
+        for _ in range(2)
+    )
+    member, other = SlowSocket("on-a"), SlowSocket("on-b")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        await a.join("g", member)
+        await b.join("g", other)
+        await b.broadcast(["g"], "live")
+        async with asyncio.timeout(5):
+            while member.frames != ["live"]:
+                await asyncio.sleep(0.01)
+        assert other.frames == ["live"]  # B's own member, directly
+
+        assert isinstance(a.transport, RedisQueueFanoutTransport)
+        shard = next(iter(a.transport._queue_shards.values()))
+        assert shard.reader is not None
+        shard.reader.cancel()  # A's link to Redis is lost
+        await shard.redis.connection_pool.disconnect()
+        for i in range(8):
+            await b.broadcast(["g"], str(i))
+        assert client.llen(shard.inbox) == 5  # bounded: the last `capacity` broadcasts
+        shard.reader = asyncio.get_running_loop().create_task(shard._read())
+        async with asyncio.timeout(5):
+            while len(member.frames) < 6:
+                await asyncio.sleep(0.01)
+        assert member.frames == ["live", "3", "4", "5", "6", "7"]
+
+        shard.reader.cancel()
+        await shard.redis.connection_pool.disconnect()
+        await b.broadcast(["g"], "stale")
+        await asyncio.sleep(0.6)
+        await b.broadcast(["g"], "recent")  # keeps the inbox alive another second
+        await asyncio.sleep(0.6)  # "stale" is now older than expiry, "recent" is not
+        shard.reader = asyncio.get_running_loop().create_task(shard._read())
+        await b.broadcast(["g"], "fresh")
+        async with asyncio.timeout(5):
+            while member.frames[-1] != "fresh":
+                await asyncio.sleep(0.01)
+        assert member.frames[-2:] == ["recent", "fresh"] and "stale" not in member.frames
+        assert a.dropped == 1
+        # an inbox nobody reads disappears after expiry
+        shard.reader.cancel()
+        await shard.redis.connection_pool.disconnect()
+        await b.broadcast(["g"], "unread")
+        assert client.llen(shard.inbox) == 1
+        await asyncio.sleep(1.1)
+        assert client.exists(shard.inbox) == 0
+    finally:
+        await a.close()
+        await b.close()
+        client.close()
+    # closing unregisters both processes
+    check = redis.Redis.from_url(redis_url)
+    try:
+        assert check.zcard("q__fanout__group__g") == 0
+    finally:
+        check.close()
