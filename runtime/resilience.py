@@ -17,6 +17,8 @@ passed through a :class:`LayerGuard`:
   once while Redis is unreachable; right after Redis returns they wait (at most
   ``ready_timeout`` seconds) until this process is fully back (memberships rewritten, pub/sub
   subscriptions live), so nothing sent after the return is lost on its way to this process;
+- a consumer that ends without its disconnect handler (its ``receive`` is cancelled while it is
+  still recorded in groups) leaves those groups; fast-channels leaves them until they expire;
 - "back" is proven end to end: a probe message sent through the layer to a private channel of
   this process must arrive (for pub/sub this shows the subscriptions were re-established).
 
@@ -263,6 +265,9 @@ class LayerGuard:
             except REDIS_UNAVAILABLE_ERRORS:
                 state.reachable = False
                 continue
+            except Exception:  # never leave the layer down because of a bug or a full channel
+                log.exception("channel layer %r: recovery step failed; retrying", self.alias)
+                continue
             state.up.set()
             log.warning(
                 "channel layer %r available again after %.1fs",
@@ -274,7 +279,12 @@ class LayerGuard:
     async def _resync(self) -> None:
         """Carry out failed discards and write this process's memberships again."""
         for group, channel in list(self.pending_discards):
-            await self.ops.group_discard(group, channel)
+            try:
+                await self.ops.group_discard(group, channel)
+            except REDIS_UNAVAILABLE_ERRORS:
+                raise
+            except Exception as exc:  # not a Redis outage: retrying would not help
+                log.warning("channel layer %r: discard from %r failed: %s", self.alias, group, exc)
             self.pending_discards.discard((group, channel))
         pairs = [(g, c) for g, chans in list(self.members.items()) for c in list(chans)]
         for start in range(0, len(pairs), 50):
@@ -321,6 +331,8 @@ class LayerGuard:
                 await self.ops.send(state.echo_channel, {"type": ECHO_TYPE, "token": ""})
             except REDIS_UNAVAILABLE_ERRORS as exc:
                 self._mark_down("health check", exc)
+            except Exception as exc:  # e.g. ChannelFull: not an outage
+                log.debug("channel layer %r: health check: %s", self.alias, exc)
 
     async def _read_echoes(self, state: _LoopState, channel: str) -> None:
         while True:
@@ -328,6 +340,10 @@ class LayerGuard:
                 message = await self.ops.receive(channel)
             except REDIS_UNAVAILABLE_ERRORS as exc:
                 self._mark_down("receive", exc)
+                await asyncio.sleep(self.retry_interval)
+                continue
+            except Exception:
+                log.exception("channel layer %r: reading probe messages failed", self.alias)
                 await asyncio.sleep(self.retry_interval)
                 continue
             waiter = state.echo_waiters.pop(str(message.get("token", "")), None)
