@@ -4,7 +4,10 @@
 - an idle queue-layer consumer outlives the layer's blocking pop (socket timeout > 5 s);
 - Redis stopped for 5 s and restarted on the same port while 50 clients are connected on each
   Redis layer: no connection dropped, broadcasts during the outage answered with one
-  ``layer_unavailable`` error frame, every broadcast after the restart delivered to all 50.
+  ``layer_unavailable`` error frame, every broadcast after the restart delivered to all 50;
+- ``broadcast_event`` / ``send_event`` raise ``LayerUnavailableError`` naming the alias;
+- disconnects during an outage are carried out when Redis returns with its data, and a
+  consumer that ends without its disconnect handler leaves its groups.
 
 The served app (``tests.test_layer_resilience:app``) is built on first access, in the uvicorn
 process only.
