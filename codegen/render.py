@@ -11,8 +11,10 @@ import keyword
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -281,9 +283,10 @@ def render_service(
     )
     for channel in service.channels:
         files.append(render_consumer(env, service, channel, package))
+    formatted = format_sources([f.content for f in files])
     return [
-        RenderedFile(f.path, format_python(f.content), f.owned, f.consumer_class, f.function_stubs)
-        for f in files
+        RenderedFile(f.path, text, f.owned, f.consumer_class, f.function_stubs)
+        for f, text in zip(files, formatted, strict=True)
     ]
 
 
@@ -400,25 +403,44 @@ def render_consumer(
     return RenderedFile(f"consumers/{channel.module}.py", text, False, channel.consumer_class)
 
 
+def format_sources(sources: list[str]) -> list[str]:
+    """Format many modules with ruff in two runs in all (not two per module).
+
+    The sources are written to a temporary directory as ``m0000.py``, ``m0001.py``, ...;
+    ``ruff check --fix`` (``I``, ``F401``, ``UP``, ``RUF022``) then ``ruff format`` run on the
+    directory with ``--isolated`` settings, so the result does not depend on where chanspec
+    runs. Returns the formatted sources in the same order.
+
+    Raises:
+        RuntimeError: ruff rejected a source (a generator bug: the output is not Python).
+    """
+    with tempfile.TemporaryDirectory(prefix="chanspec-format-") as tmp:
+        paths = [Path(tmp) / f"m{i:04d}.py" for i in range(len(sources))]
+        for path, source in zip(paths, sources, strict=True):
+            path.write_text(source, encoding="utf-8", newline="")
+        ruff = [sys.executable, "-m", "ruff"]
+        cfg = ["--isolated", "--target-version", "py311"]
+        fixed = subprocess.run(
+            [*ruff, "check", *cfg, "--select", "I,F401,UP,RUF022", "--fix", "--exit-zero", "-q",
+             "."],
+            cwd=tmp, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if fixed.returncode != 0:
+            raise RuntimeError(f"ruff check failed on generated code: {fixed.stderr}")
+        formatted = subprocess.run(
+            [*ruff, "format", *cfg, "-q", "."], cwd=tmp, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+        if formatted.returncode != 0:
+            raise RuntimeError(f"ruff format failed on generated code: {formatted.stderr}")
+        return [path.read_text(encoding="utf-8") for path in paths]
+
+
 def format_python(source: str) -> str:
-    """Format with ruff (import sorting, then ``ruff format``), as one deterministic pass.
+    """Format one module with ruff: import sorting and clean-ups (``I``, ``F401``, ``UP``,
+    ``RUF022``), then ``ruff format``, as one deterministic pass (see :func:`format_sources`).
 
     Raises:
         RuntimeError: ruff rejected the source (a generator bug: the output is not Python).
     """
-    ruff = [sys.executable, "-m", "ruff"]
-    cfg = ["--isolated", "--target-version", "py311"]
-    fixed = subprocess.run(
-        [*ruff, "check", *cfg, "--select", "I,F401,UP,RUF022", "--fix", "--exit-zero", "-q",
-         "--stdin-filename", "generated.py", "-"],
-        input=source, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if fixed.returncode != 0:
-        raise RuntimeError(f"ruff check failed on generated code: {fixed.stderr}")
-    formatted = subprocess.run(
-        [*ruff, "format", *cfg, "--stdin-filename", "generated.py", "-"],
-        input=fixed.stdout, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if formatted.returncode != 0:
-        raise RuntimeError(f"ruff format failed on generated code: {formatted.stderr}")
-    return formatted.stdout
+    return format_sources([source])[0]
