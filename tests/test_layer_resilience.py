@@ -136,6 +136,15 @@ def _group_members(url: str, prefix: str, group: str) -> list[bytes]:
         client.close()
 
 
+def _group_keys(url: str, prefix: str) -> list[bytes]:
+    """Every key of the layer that records group membership (``<prefix>*group*``)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return list(client.scan_iter(match=f"{prefix}*group*"))
+    finally:
+        client.close()
+
+
 async def _connect_many(url: str, n: int) -> list[Client]:
     sem = asyncio.Semaphore(100)
 
@@ -186,6 +195,8 @@ async def test_burst_of_500_disconnects_leaves_no_group_membership(redis_url: st
         started = time.monotonic()
         await asyncio.gather(*(c.close() for c in clients))
         await _wait_until(lambda: not _group_members(redis_url, "rq", "room"), 30, "an empty group")
+        # nor any other group bookkeeping of the layer (the fan-out's group -> process sets)
+        await _wait_until(lambda: not _group_keys(redis_url, "rq"), 10, "no group keys")
         elapsed = time.monotonic() - started
         opened = _redis_info(redis_url, "stats")["total_connections_received"] - received_before
         print(f"{n} disconnects -> empty group in {elapsed:.2f}s; {opened} connections opened")
@@ -319,6 +330,7 @@ async def test_disconnects_during_an_outage_leave_no_membership() -> None:
             await _wait_until(
                 lambda: not _group_members(store.url, "rq", "room"), 10, "an empty group"
             )
+            await _wait_until(lambda: not _group_keys(store.url, "rq"), 10, "no group keys")
     finally:
         store.stop()
 
