@@ -436,6 +436,7 @@ class ChannelClient(Generic[OutT]):
         self._pending: deque[_Pending] = deque()
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
+        self._terminal: ClientError | None = None
         self._send_lock = asyncio.Lock()
         self.connections = 0
         """How many times the client has connected (1 after :meth:`connect`, +1 per reconnect)."""
@@ -529,6 +530,8 @@ class ChannelClient(Generic[OutT]):
         """Fail waiting requests with ``error`` and end iteration (raising ``error`` first
         when ``visible``: a refusal must not look like a normal end)."""
         self._fail_pending(error)
+        if self._terminal is None:
+            self._terminal = error
         if visible:
             self._queue.put_nowait(error)
         self._queue.put_nowait(_CLOSED)
@@ -578,12 +581,15 @@ class ChannelClient(Generic[OutT]):
                 return
             self._fail_pending(ConnectionLost(f"{self._safe_url()}: connection lost"))
             log.info("%s: connection lost (close code %s); reconnecting", self._safe_url(), code)
-            if not await self._reconnect():
+            failure = await self._reconnect()
+            if failure is not None:
                 self._closed = True
-                self._finish(ClientClosed(f"{self._safe_url()}: reconnection gave up"))
+                self._finish(failure, visible=isinstance(failure, HandshakeRejected))
                 return
 
-    async def _reconnect(self) -> bool:
+    async def _reconnect(self) -> ClientError | None:
+        """``None`` once reconnected; else why it gave up (a refusal, or the backoff's attempts
+        used up)."""
         assert self.backoff is not None
         async for _ in self.backoff.delays():
             try:
@@ -591,15 +597,15 @@ class ChannelClient(Generic[OutT]):
             except HandshakeRejected as exc:
                 if exc.status in FATAL_STATUSES:
                     log.warning("%s", exc)
-                    return False
+                    return exc
             except (OSError, TimeoutError) as exc:
                 log.info("%s: reconnect failed: %s", self._safe_url(), exc)
             except Exception as exc:  # websockets' handshake errors (InvalidMessage, ...)
                 log.info("%s: reconnect failed: %r", self._safe_url(), exc)
             else:
                 log.info("%s: reconnected", self._safe_url())
-                return True
-        return False
+                return None
+        return ClientClosed(f"{self._safe_url()}: reconnection gave up")
 
     def _parse(self, text: str | bytes) -> BaseModel | None:
         """The frame as a model, ``None`` for a completion frame; raises UnexpectedFrame."""
@@ -679,7 +685,7 @@ class ChannelClient(Generic[OutT]):
 
     async def _connection(self) -> ClientConnection:
         if self._closed:
-            raise ClientClosed("the client is closed")
+            raise self._terminal or ClientClosed("the client is closed")
         if self._reader is None:
             raise ClientClosed("the client is not connected: use 'async with' or connect()")
         if not self._connected.is_set():
@@ -688,7 +694,7 @@ class ChannelClient(Generic[OutT]):
             except TimeoutError:
                 raise ClientClosed(f"{self._safe_url()}: not connected") from None
             if self._closed:
-                raise ClientClosed("the client is closed")
+                raise self._terminal or ClientClosed("the client is closed")
         assert self._ws is not None
         return self._ws
 
@@ -707,6 +713,11 @@ class ChannelClient(Generic[OutT]):
                     await ws.send(frame)
                     return
                 except ConnectionClosed:
+                    code = ws.close_code
+                    if code in FATAL_CLOSE_CODES:
+                        raise HandshakeRejected(
+                            f"{self._safe_url()}: closed with {code}", close_code=code
+                        ) from None
                     if self.backoff is None:
                         raise ClientClosed(f"{self._safe_url()}: connection closed") from None
                     if self._ws is ws:  # the reader has not noticed yet: wait for its reconnect
@@ -737,7 +748,9 @@ class ChannelClient(Generic[OutT]):
             await self.send_model(message)
             return await asyncio.wait_for(asyncio.shield(future), self.timeout)
         finally:
-            if pending in self._pending and not future.done():
+            if pending in self._pending:
                 self._pending.remove(pending)
             if not future.done():
                 future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: a failed send may leave the future failed too

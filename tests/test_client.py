@@ -358,28 +358,43 @@ channels:
         enum: [acme, globex]
         description: The tenant.
     messages:
-      ask:
-        payload:
-          type: object
-          properties:
-            action: {const: ask}
-          required: [action]
-      identity:
-        payload:
-          type: object
-          properties:
-            action: {const: identity}
-            payload: {$ref: '#/components/schemas/Identity'}
-          required: [action, payload]
+      ask: {$ref: '#/components/messages/ask'}
+      identity: {$ref: '#/components/messages/identity'}
+  closing:
+    address: /ws/closing
+    messages:
+      ask: {$ref: '#/components/messages/ask'}
+      identity: {$ref: '#/components/messages/identity'}
 operations:
-  ask:
+  whoami_ask:
     action: receive
     channel: {$ref: '#/channels/whoami'}
     messages: [{$ref: '#/channels/whoami/messages/ask'}]
     reply:
       channel: {$ref: '#/channels/whoami'}
       messages: [{$ref: '#/channels/whoami/messages/identity'}]
+  closing_ask:
+    action: receive
+    channel: {$ref: '#/channels/closing'}
+    messages: [{$ref: '#/channels/closing/messages/ask'}]
+    reply:
+      channel: {$ref: '#/channels/closing'}
+      messages: [{$ref: '#/channels/closing/messages/identity'}]
 components:
+  messages:
+    ask:
+      payload:
+        type: object
+        properties:
+          action: {const: ask}
+        required: [action]
+    identity:
+      payload:
+        type: object
+        properties:
+          action: {const: identity}
+          payload: {$ref: '#/components/schemas/Identity'}
+        required: [action, payload]
   schemas:
     Identity:
       type: object
@@ -397,9 +412,10 @@ components:
     cert: {type: X509}
 """
 
-# The server side echoes what the handshake carried (authentication itself is the server's
-# business, tested elsewhere): authenticate() accepts everyone.
-SECURE_CONSUMER = """
+# The server side echoes what the handshake carried (checking credentials is the server's
+# business, tested elsewhere): authenticate() refuses only the query key "deny".
+SECURE_CONSUMERS = {
+    "whoami": """
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -407,19 +423,19 @@ from urllib.parse import parse_qsl
 from chanspec.runtime import channel, ws_handler
 
 from ..generated.channels import WhoamiChannel
-from ..generated.messages import Identity, WhoamiAskMessage, WhoamiIdentityMessage
+from ..generated.messages import AskMessage, Identity, IdentityMessage
 
 
 @channel("whoami")
 class WhoamiConsumer(WhoamiChannel):
     async def authenticate(self) -> bool:
-        return True
+        return b"api_key=deny" not in self.scope["query_string"]
 
-    @ws_handler("ask")
-    async def ask(self, message: WhoamiAskMessage) -> WhoamiIdentityMessage:
+    @ws_handler("whoami_ask")
+    async def ask(self, message: AskMessage) -> IdentityMessage:
         headers = {k.decode().lower(): v.decode() for k, v in self.scope["headers"]}
         query = parse_qsl(self.scope["query_string"].decode())
-        return WhoamiIdentityMessage(
+        return IdentityMessage(
             payload=Identity(
                 tenant=self.path_params["tenant"],
                 query=" ".join(f"{k}={v}" for k, v in query),
@@ -427,7 +443,28 @@ class WhoamiConsumer(WhoamiChannel):
                 authorization=headers.get("authorization"),
             )
         )
-"""
+""",
+    "closing": """
+from __future__ import annotations
+
+from chanspec.runtime import channel, ws_handler
+
+from ..generated.channels import ClosingChannel
+from ..generated.messages import AskMessage, Identity, IdentityMessage
+
+
+@channel("closing")
+class ClosingConsumer(ClosingChannel):
+    auth_refusal = "close"  # accept, then close with 4401 (what browsers can see)
+
+    async def authenticate(self) -> bool:
+        return b"api_key=deny" not in self.scope["query_string"]
+
+    @ws_handler("closing_ask")
+    async def ask(self, message: AskMessage) -> IdentityMessage:
+        return IdentityMessage(payload=Identity(tenant="-", query="-"))
+""",
+}
 
 SECURE_USE = """
 from secure_app.generated.client import WhoamiClient
@@ -446,14 +483,18 @@ def secure_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(root / "secure_app"),
                                        "--client"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    (root / "secure_app" / "consumers" / "whoami.py").write_text(SECURE_CONSUMER)
+    for module, source in SECURE_CONSUMERS.items():
+        (root / "secure_app" / "consumers" / f"{module}.py").write_text(source)
     return root
 
 
 async def test_credentials_and_path_parameters_reach_the_server(secure_app: Path) -> None:
     sys.path.insert(0, str(secure_app))
     try:
-        from secure_app.generated.client import WhoamiClient  # type: ignore[import-not-found]
+        from secure_app.generated.client import (  # type: ignore[import-not-found]
+            ClosingClient,
+            WhoamiClient,
+        )
     finally:
         sys.path.remove(str(secure_app))
     env = _env({"PYTHONPATH": str(secure_app)})
@@ -468,6 +509,17 @@ async def test_credentials_and_path_parameters_reach_the_server(secure_app: Path
             identity = (await c.request_ask()).payload
             assert identity.authorization == "Basic YW5uOnBhOnNz"  # base64 of ann:pa:ss
             assert identity.query == "" and identity.key is None
+        with pytest.raises(HandshakeRejected) as refused:  # refused before accept: HTTP 401
+            await WhoamiClient(url, "acme", query_key="deny").connect()
+        assert refused.value.status == 401
+        async with ClosingClient(url, query_key="deny") as closing:  # accepted, then closed
+            with pytest.raises(HandshakeRejected) as closed:
+                await closing.request_ask()
+            assert closed.value.close_code == 4401
+            with pytest.raises(HandshakeRejected):
+                await closing.send_ask()  # every later use says why, too
+        async with ClosingClient(url, query_key="ok") as closing:
+            assert (await closing.request_ask()).payload.tenant == "-"
     source = (secure_app / "secure_app" / "generated" / "client.py").read_text()
     assert "cert (X509)" in source  # documented as not sent, no parameter for it
 
