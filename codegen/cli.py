@@ -30,7 +30,11 @@ from .pipeline import GenerateResult, analyse, generate, served_routes, server_p
 from .problems import Problem, Severity
 from .sides import AppLoadError, app_document, load_side
 
-__all__ = ["main"]
+__all__ = ["MISMATCH_CODES", "main"]
+
+#: Notes about user handlers that make ``chanspec check`` fail: a handler of an operation the
+#: spec no longer has (G002), a handler whose signature differs from the spec (G003).
+MISMATCH_CODES = frozenset({"G002", "G003"})
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -98,11 +102,22 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
     stubbed = {"write": "added stubs to", "dry-run": "would add stubs to", "check": "missing"}
     for path, ops in report.updated.items():
         click.echo(f"{stubbed[mode]} {out / path}: {', '.join(ops)}")
+    for path, methods in report.marked.items():
+        verb = "would mark" if mode == "dry-run" else "marked"
+        click.echo(f"{verb} {out / path}: {', '.join(methods)}")
     _print_problems(report.notes)
     if mode == "check":
         if report.changed:
             click.echo(
                 "generated files or handlers are out of date: run chanspec generate", err=True
+            )
+            return 1
+        mismatched = [n for n in report.notes if n.code in MISMATCH_CODES]
+        if mismatched:
+            click.echo(
+                f"{len(mismatched)} handler(s) do not match the spec (see above): change the "
+                "code or the spec",
+                err=True,
             )
             return 1
         click.echo(f"{out}: up to date with {spec}")
@@ -112,7 +127,8 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
     click.echo(
         f"{len(report.written)} generated, {len(report.unchanged)} unchanged, "
         f"{len(report.created)} scaffolds created, {len(report.updated)} updated, "
-        f"{len(report.kept)} kept"
+        + (f"{len(report.marked)} marked, " if report.marked else "")
+        + f"{len(report.kept)} kept"
     )
     return 0
 
@@ -125,10 +141,11 @@ def _generate(
     allow_remote: bool,
     strict: bool = False,
     client: bool = False,
+    mark: bool = False,
 ) -> int:
     result = generate(
         spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict,
-        client=client,
+        client=client, mark=mark,
     )  # fmt: skip
     return _report(result, spec, out, mode)
 
@@ -141,6 +158,7 @@ class _Settings:
     allow_remote: bool
     strict: bool = False
     client: bool = False
+    mark: bool = False
 
 
 def _settings(
@@ -150,6 +168,7 @@ def _settings(
     allow_remote: bool | None,
     strict: bool | None = None,
     client: bool | None = None,
+    mark: bool | None = None,
 ) -> _Settings:
     """Command-line values over ``[tool.chanspec]`` (see :mod:`.config`); usage error if unset."""
     config = load_config()
@@ -171,6 +190,7 @@ def _settings(
         allow_remote=allow_remote if allow_remote is not None else bool(config.allow_remote),
         strict=strict if strict is not None else bool(config.strict),
         client=client if client is not None else bool(config.client),
+        mark=mark if mark is not None else bool(config.mark_stale),
     )
 
 
@@ -216,6 +236,7 @@ def watch_spec(
     mode: str = "write",
     strict: bool = False,
     client: bool = False,
+    mark: bool = False,
     stop_event: threading.Event | None = None,
     on_run: Callable[[WatchRun], None] | None = None,
     debounce_ms: int = 1600,
@@ -238,7 +259,7 @@ def watch_spec(
         try:
             result = generate(
                 spec, out, package=package, mode=mode, allow_remote=allow_remote, strict=strict,
-                client=client,
+                client=client, mark=mark,
             )  # fmt: skip
             outcome = WatchRun(changed, _report(result, spec, out, mode), result)
         except Exception as exc:  # a pipeline bug must not end the watch
@@ -295,6 +316,11 @@ _CLIENT = click.option(
 @_ALLOW_REMOTE
 @_STRICT
 @_CLIENT
+@click.option(
+    "--mark-stale/--no-mark-stale", "mark", default=None,
+    help="Add a '# chanspec G002/G003: ...' comment above each handler whose operation left "
+    "the spec or whose signature changed (default: 'mark-stale' in [tool.chanspec], else off).",
+)  # fmt: skip
 @click.option("--watch", is_flag=True, help="Regenerate whenever the spec changes (Ctrl+C stops).")
 def generate_command(
     spec: Path | None,
@@ -304,6 +330,7 @@ def generate_command(
     allow_remote: bool | None,
     strict: bool | None,
     client: bool | None,
+    mark: bool | None,
     watch: bool,
 ) -> None:
     """Generate models, contracts and consumer scaffolds for SPEC into OUTPUT.
@@ -311,7 +338,7 @@ def generate_command(
     SPEC, OUTPUT, --package and --allow-remote default to [tool.chanspec] in the nearest
     pyproject.toml (paths there are relative to that file); the command line wins.
     """
-    s = _settings(spec, out, package, allow_remote, strict, client)
+    s = _settings(spec, out, package, allow_remote, strict, client, mark)
     mode = "dry-run" if dry_run else "write"
     if watch:
         try:
@@ -323,12 +350,13 @@ def generate_command(
                 mode=mode,
                 strict=s.strict,
                 client=s.client,
+                mark=s.mark,
             )
         except KeyboardInterrupt:
             pass
         click.echo("stopped watching")
         sys.exit(0)
-    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote, s.strict, s.client))
+    sys.exit(_generate(s.spec, s.out, s.package, mode, s.allow_remote, s.strict, s.client, s.mark))
 
 
 @main.command()

@@ -32,6 +32,7 @@ KEYS: dict[str, type] = {
     "package": str,
     "allow-remote": bool,
     "strict": bool,
+    "mark-stale": bool,
     "client": bool,
 }
 
@@ -50,6 +51,7 @@ class Config:
     package: str | None = None
     allow_remote: bool | None = None
     strict: bool | None = None
+    mark_stale: bool | None = None
     client: bool | None = None
 
 
@@ -118,5 +120,6 @@ def load_config(start: Path | None = None) -> Config:
         package=table.get("package"),
         allow_remote=table.get("allow-remote"),
         strict=table.get("strict"),
+        mark_stale=table.get("mark-stale"),
         client=table.get("client"),
     )

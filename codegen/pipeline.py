@@ -90,6 +90,7 @@ def generate(
     allow_remote: bool = False,
     strict: bool = False,
     client: bool = False,
+    mark: bool = False,
 ) -> GenerateResult:
     """Generate (or check) the app package for ``spec`` in ``out_dir``.
 
@@ -100,6 +101,8 @@ def generate(
         mode: ``"write"``, ``"dry-run"`` or ``"check"`` (compare only).
         allow_remote: resolve ``http(s)`` ``$ref`` targets.
         strict: treat warnings as errors (nothing is written when there are any).
+        mark: comment handlers of removed operations and changed signatures in the user's
+            consumer modules (``--mark-stale``); never in ``"check"`` mode.
         client: also generate ``generated/client.py``, typed WebSocket clients.
 
     Returns:
@@ -113,7 +116,7 @@ def generate(
     if mode == "check":
         result.report = check_tree(out_dir, result.files)
     else:
-        result.report = write_tree(out_dir, result.files, dry_run=mode == "dry-run")
+        result.report = write_tree(out_dir, result.files, dry_run=mode == "dry-run", mark=mark)
     return result
 
 

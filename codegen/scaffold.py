@@ -36,12 +36,30 @@ class ScaffoldUpdate:
     Attributes:
         content: the new module text (equal to the input when nothing was added).
         added: operation ids that got a stub.
+        marked: methods that got a ``# chanspec G002/G003`` comment (``mark=True`` only).
         notes: warnings located in the user's file (codes ``G001``-``G004``).
     """
 
     content: str
     added: list[str] = field(default_factory=list)
+    marked: list[str] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+
+
+#: How a marking comment starts; a method whose comments already include one for the same
+#: code is not marked again.
+MARK_PREFIX = "# chanspec "
+
+
+def _mark(node: cst.FunctionDef, code: str, text: str) -> cst.FunctionDef | None:
+    """``node`` with a ``# chanspec <code>: <text>`` comment line above it (above its
+    decorators), or None when it already carries a comment for ``code``."""
+    tag = f"{MARK_PREFIX}{code}:"
+    if any(line.comment is not None and line.comment.value.startswith(tag)
+           for line in node.leading_lines):  # fmt: skip
+        return None
+    comment = cst.EmptyLine(comment=cst.Comment(f"{tag} {text}"))
+    return node.with_changes(leading_lines=[*node.leading_lines, comment])
 
 
 @dataclass(frozen=True)
@@ -140,7 +158,9 @@ def _is_subsequence(old: str, new: str) -> bool:
     return all(any(line == candidate for candidate in lines) for line in old.splitlines())
 
 
-def update_consumer(existing: str, rendered: str, class_name: str, path: str) -> ScaffoldUpdate:
+def update_consumer(
+    existing: str, rendered: str, class_name: str, path: str, *, mark: bool = False
+) -> ScaffoldUpdate:
     """Add stubs for operations missing from the user's consumer module.
 
     Args:
@@ -148,6 +168,9 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
         rendered: the scaffold chanspec would write today for this channel.
         class_name: the consumer class (``ChatConsumer``).
         path: the file's display path, for located notes.
+        mark: also put a ``# chanspec G002: ...`` / ``# chanspec G003: ...`` comment line
+            above each handler of a removed operation or with a changed signature (once: a
+            method already marked for that code is left alone). Comments are only ever added.
 
     Returns:
         A :class:`ScaffoldUpdate`; ``content`` keeps every line of ``existing``, in order.
@@ -180,6 +203,7 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
         )  # fmt: skip
         return result
     have = _handlers(module, cls)
+    replaced: dict[cst.FunctionDef, cst.FunctionDef] = {}
     for op, handler in have.items():
         pos = positions[handler.node].start
         where = Position(path, pos.line, pos.column + 1)
@@ -189,6 +213,9 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
                         f"{op!r}, which the spec no longer has", Severity.WARNING,
                         position=where, hint="remove the handler or restore the operation")
             )  # fmt: skip
+            marked = _mark(handler.node, "G002", f"operation {op!r} is no longer in the spec")
+            if mark and marked is not None:
+                replaced[handler.node] = marked
         elif handler.signature != wanted[op].signature:
             exp, act = wanted[op].signature, handler.signature
             result.notes.append(
@@ -196,8 +223,11 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
                         f"({exp[0]}) -> {exp[1]}, code has ({act[0]}) -> {act[1]}",
                         Severity.WARNING, position=where)
             )  # fmt: skip
+            marked = _mark(handler.node, "G003", f"the spec says ({exp[0]}) -> {exp[1]}")
+            if mark and marked is not None:
+                replaced[handler.node] = marked
     missing = [h for op, h in wanted.items() if op not in have]
-    if not missing:
+    if not missing and not replaced:
         return result
     sources = _import_sources(target)
     known = _imported_names(module)
@@ -220,7 +250,8 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
         default=-1,
     )  # fmt: skip
     cls_index = body.index(cls)
-    new_cls = cls.with_changes(body=cls.body.with_changes(body=[*cls.body.body, *new_methods]))
+    members = [replaced.get(m, m) if isinstance(m, cst.FunctionDef) else m for m in cls.body.body]
+    new_cls = cls.with_changes(body=cls.body.with_changes(body=[*members, *new_methods]))
     body[cls_index] = new_cls
     body[last_import + 1 : last_import + 1] = imports
     content = module.with_changes(body=body).code
@@ -228,4 +259,5 @@ def update_consumer(existing: str, rendered: str, class_name: str, path: str) ->
         raise RuntimeError(f"refusing to update {path}: the edit would change a user line")
     result.content = content
     result.added = [h.operation for h in missing]
+    result.marked = [node.name.value for node in replaced]
     return result

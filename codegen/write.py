@@ -31,6 +31,7 @@ class TreeReport:
         unchanged: owned files already up to date.
         created: scaffolds created because they were missing.
         updated: ``{consumer scaffold: [operation ids]}`` that gained stubs.
+        marked: ``{consumer scaffold: [method names]}`` that got a G002/G003 comment.
         kept: existing scaffolds left as the user has them.
         notes: warnings about user code (removed operations, changed signatures).
     """
@@ -39,13 +40,14 @@ class TreeReport:
     unchanged: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     updated: dict[str, list[str]] = field(default_factory=dict)
+    marked: dict[str, list[str]] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when anything was (or would be) written."""
-        return bool(self.written or self.created or self.updated)
+        return bool(self.written or self.created or self.updated or self.marked)
 
 
 def _atomic_write(path: Path, content: str) -> None:
@@ -60,13 +62,17 @@ def _atomic_write(path: Path, content: str) -> None:
         raise
 
 
-def write_tree(out_dir: Path, files: list[RenderedFile], *, dry_run: bool = False) -> TreeReport:
+def write_tree(
+    out_dir: Path, files: list[RenderedFile], *, dry_run: bool = False, mark: bool = False
+) -> TreeReport:
     """Write ``files`` under ``out_dir`` following the ownership rules.
 
     Args:
         out_dir: the app package directory (created if missing).
         files: rendered files.
         dry_run: compute the report without touching the disk.
+        mark: comment handlers of removed operations and changed signatures in the user's
+            consumer modules (see :func:`~.scaffold.update_consumer`).
 
     Returns:
         The :class:`TreeReport`.
@@ -91,12 +97,18 @@ def write_tree(out_dir: Path, files: list[RenderedFile], *, dry_run: bool = Fals
                 report.kept.append(f.path)
                 continue
             else:
-                update = update_consumer(existing, f.content, f.consumer_class, str(target))
+                update = update_consumer(
+                    existing, f.content, f.consumer_class, str(target), mark=mark
+                )
             report.notes.extend(update.notes)
-            if not update.added:
+            marked = update.marked
+            if not update.added and not marked:
                 report.kept.append(f.path)
                 continue
-            report.updated[f.path] = update.added
+            if update.added:
+                report.updated[f.path] = update.added
+            if marked:
+                report.marked[f.path] = marked
             if not dry_run:
                 _atomic_write(target, update.content)
             continue

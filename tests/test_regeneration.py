@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -75,7 +76,9 @@ def test_new_operation_gets_a_stub_and_user_code_stays(tmp_path: Path) -> None:
     assert '    @ws_handler("system_shout")' in updated
     assert "async def shout(self, message: ShoutMessage) -> SystemEchoMessage:" in updated
     assert "from ..generated.messages import ShoutMessage" in updated
-    assert run("check", str(spec), "-o", "app", cwd=tmp_path).returncode == 0
+    stale = run("check", str(spec), "-o", "app", cwd=tmp_path)
+    assert stale.returncode == 1  # the handler of the removed operation is still there
+    assert "1 handler(s) do not match the spec" in stale.stderr
     again = run("generate", str(spec), "-o", "app", cwd=tmp_path)
     assert system.read_text() == updated and "0 updated" in again.stdout
     mypy = subprocess.run(
@@ -103,3 +106,41 @@ def test_changed_reply_is_reported_with_the_method_location(tmp_path: Path) -> N
     assert f"consumers/system.py:{line}:" in result.stderr
     assert "spec says (PingMessage) -> SystemEchoMessage" in result.stderr
     assert (tmp_path / "app" / "consumers" / "system.py").read_text() == before
+
+
+def test_mark_stale_comments_removed_and_changed_handlers_once(tmp_path: Path) -> None:
+    """``--mark-stale`` adds one ``# chanspec G00x`` comment line above each mismatched
+    handler, above its decorator, keeps every user line, and is idempotent."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((REPO / "specs/trading-feed.asyncapi.yaml").read_text())
+    assert run("generate", str(spec), "-o", "app", cwd=tmp_path).returncode == 0
+    orders = tmp_path / "app/consumers/orders.py"
+    user = orders.read_text()
+
+    def edit(doc: dict[str, Any]) -> None:
+        del doc["operations"]["cancelOrder"]
+        doc["operations"]["addOrder"]["reply"]["messages"] = [
+            {"$ref": "#/channels/orders/messages/cancelOrderStatus"}
+        ]
+
+    edit_spec(spec, edit)
+    plain = run("generate", str(spec), "-o", "app", cwd=tmp_path)
+    assert plain.returncode == 0 and orders.read_text() == user  # no marks unless asked
+    marked = run("generate", str(spec), "-o", "app", "--mark-stale", cwd=tmp_path)
+    assert marked.returncode == 0
+    assert "marked app/consumers/orders.py: add_order, cancel_order" in marked.stdout
+    text = orders.read_text()
+    assert (
+        "    # chanspec G003: the spec says (AddOrderMessage) -> CancelOrderStatusMessage\n"
+        '    @ws_handler("addOrder")\n'
+    ) in text
+    assert (
+        "    # chanspec G002: operation 'cancelOrder' is no longer in the spec\n"
+        '    @ws_handler("cancelOrder")\n'
+    ) in text
+    lines = iter(text.splitlines())
+    assert all(any(line == c for c in lines) for line in user.splitlines())
+    again = run("generate", str(spec), "-o", "app", "--mark-stale", cwd=tmp_path)
+    assert again.returncode == 0 and orders.read_text() == text and "marked" not in again.stdout
+    check = run("check", str(spec), "-o", "app", cwd=tmp_path)
+    assert check.returncode == 1 and "2 handler(s) do not match the spec" in check.stderr
