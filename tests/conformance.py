@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chanspec.codegen.diff_rules import classify_documents
-from chanspec.codegen.load import load_text
+from chanspec.codegen.load import load_document, load_text
 from chanspec.codegen.pipeline import generate
 from chanspec.codegen.problems import Severity
+from chanspec.codegen.schema_check import schema_problems
 from chanspec.codegen.spec import load_spec
 from chanspec.runtime.app import document_of
 from chanspec.runtime.asyncapi import dump_json
@@ -146,6 +147,7 @@ def report(outcomes: list[Outcome]) -> str:
     lines.append(
         f"| **all** | {len(outcomes)} | " + " | ".join(str(total[s]) for s in statuses) + " |"
     )
+    lines += validation_section()
     lines += ["", "## By feature flag of the manifest", ""]
     lines += ["| flag | documents | " + " | ".join(statuses) + " |"]
     lines += ["|---|---|" + "---|" * len(statuses)]
@@ -164,6 +166,33 @@ def report(outcomes: list[Outcome]) -> str:
         if o.status != "roundtrip":
             lines.append(f"| `{o.path}` | {o.status} | {', '.join(o.details)} |")
     return "\n".join(lines) + "\n"
+
+
+def validation_section() -> list[str]:
+    """``chanspec validate``'s official-schema verdict against the manifest's, per version."""
+    agree: dict[str, Counter[str]] = {}
+    for row in manifest():
+        passes = not schema_problems(load_document(CORPUS / row["local_path"]))
+        official = "schema:PASS" in row["notes"]
+        key = "agree" if passes == official else "disagree"
+        agree.setdefault(row["asyncapi_version"], Counter())[key] += 1
+        agree.setdefault("**all**", Counter())[key] += 1
+    lines = [
+        "",
+        "## Validation against the official JSON Schemas",
+        "",
+        "`chanspec validate` checks every document against the official AsyncAPI JSON Schema of",
+        "its own version (`S001`, see `docs/diagnostics.md`) before its own checks. Its verdict",
+        "(valid / invalid) compared with the manifest's, over every document of the corpus",
+        "(`tests/test_schema_check.py` requires full agreement):",
+        "",
+        "| version | documents | agree | disagree |",
+        "|---|---|---|---|",
+    ]
+    for version in sorted(agree, key=lambda v: (v == "**all**", v)):
+        c = agree[version]
+        lines.append(f"| {version} | {sum(c.values())} | {c['agree']} | {c['disagree']} |")
+    return lines
 
 
 def expected_tsv(outcomes: list[Outcome]) -> str:
