@@ -118,6 +118,7 @@ class _Normaliser:
             id(m): k for k, m in (components.get("messages") or {}).items() if isinstance(m, dict)
         }
         self.bundle_component_schemas()
+        self.name_channel_messages()
         events = self.events()
         channels = self.channels({layer.alias for layer in layers})
         self.hoist_inline_schemas()
@@ -217,6 +218,20 @@ class _Normaliser:
                     warning=True,
                 )
             self.schemas[self.component_class[str(name)]] = bundled
+
+    def name_channel_messages(self) -> None:
+        """Name the class of every channel message before events are named.
+
+        A message that is both in a channel and an ``x-events`` entry is a ``...Message``
+        whatever the order: adding an event never renames a message class handlers use.
+        """
+        for cid, ch in (self.root.get("channels") or {}).items():
+            if not isinstance(ch, dict):
+                continue
+            for key, msg in (ch.get("messages") or {}).items():
+                if isinstance(msg, dict):
+                    pointer = f"/channels/{_escape(str(cid))}/messages/{_escape(str(key))}"
+                    self.message_class_name(msg, f"{cid}_{key}", "Message", pointer)
 
     def hoist_inline_schemas(self) -> None:
         """Give every inline schema that becomes a class a stable name (docs/generated-code.md).

@@ -10,7 +10,7 @@ from chanspec.runtime import channel, event_handler, ws_handler
 
 from ..generated.channels import RoomChannel
 from ..generated.messages import (
-    AnnounceEvent,
+    AnnounceMessage,
     SaidMessage,
     SayMessage,
 )
@@ -28,6 +28,6 @@ class RoomConsumer(RoomChannel):
         raise NotImplementedError("say")
 
     @event_handler("room_announce")
-    async def announce(self, event: AnnounceEvent) -> SaidMessage:
+    async def announce(self, event: AnnounceMessage) -> SaidMessage:
         """An announcement from outside the server."""
         raise NotImplementedError("room_announce")

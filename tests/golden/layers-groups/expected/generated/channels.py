@@ -15,7 +15,7 @@ from chanspec.runtime import Consumer
 from pydantic import BaseModel
 
 from .messages import (
-    AnnounceEvent,
+    AnnounceMessage,
     SaidMessage,
     SayMessage,
     TaskDoneMessage,
@@ -51,7 +51,7 @@ class RoomChannel(Consumer):
     messages: ClassVar[Mapping[str, type[BaseModel]]] = {
         "say": SayMessage,
         "said": SaidMessage,
-        "announce": AnnounceEvent,
+        "announce": AnnounceMessage,
     }
     send_operations: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "broadcast_said": ("said",),
@@ -69,7 +69,7 @@ class RoomChannel(Consumer):
             "broadcast_said": {},
             "room_announce": {"summary": "An announcement from outside the server."},
         },
-        "events": {"AnnounceEvent": {}},
+        "events": {"AnnounceMessage": {}},
     }
 
     @property

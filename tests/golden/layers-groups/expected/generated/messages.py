@@ -31,7 +31,7 @@ class TaskEventPayload(Message):
     task_id: str
 
 
-class AnnounceEvent(Message):
+class AnnounceMessage(Message):
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -72,7 +72,7 @@ class TaskDoneMessage(Message):
 
 
 __all__ = [
-    "AnnounceEvent",
+    "AnnounceMessage",
     "AnnouncePayload",
     "SaidMessage",
     "SaidPayload",
