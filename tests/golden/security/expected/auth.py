@@ -5,6 +5,7 @@ gets the credentials a client sent in the WebSocket handshake and the handshake'
 and returns the authenticated user (any object; ``consumer.user`` afterwards) or ``None`` to
 refuse the connection (close code 4403). Missing credentials are refused before a verifier
 runs (4401); a verifier that still raises ``NotImplementedError`` refuses with 4501.
+Compare secrets with ``hmac.compare_digest`` (constant time), never with ``==``.
 """
 
 from __future__ import annotations
