@@ -100,6 +100,17 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
       keyword is spliced in) and de-duplicated; ``anyOf``, ``oneOf`` and
       ``allOf`` are sorted by canonical JSON, except that ``{"type": "null"}``
       goes last (so changing the type of an optional value is one change);
+    * with a single ``type`` other than ``object``, the object keywords
+      (``properties``, ``additionalProperties``, ``required`` ...) are dropped,
+      and with one other than ``array`` the array keywords (``items``,
+      ``uniqueItems`` ...): they constrain nothing an instance can be;
+    * several ``allOf`` members are merged into the schema when no keyword
+      appears twice with different values (``properties`` may hold different
+      names, ``required`` lists add up), none is a ``$ref``/``$recursive``
+      marker and no sibling-dependent keyword (``additionalProperties``,
+      ``additionalItems``, ``unevaluated*``, ``if``/``then``/``else``, a nested
+      ``allOf``) is involved: ``allOf: [{type: string}, {description: d}]``
+      equals ``{type: string, description: d}``;
     * a single-member ``anyOf``/``oneOf``/``allOf`` is the member itself when
       it is the only key, and is merged into the parent when the member's keys
       do not conflict with the parent's (and it is not a ``$ref`` or
@@ -191,6 +202,19 @@ _SCHEMA_ONE_KEYS = frozenset(
 )
 _SCHEMA_LIST_KEYS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
+# keywords that only constrain objects / arrays (JSON Schema draft-07, section 6.4 / 6.5)
+_OBJECT_ONLY = (
+    "properties", "patternProperties", "additionalProperties", "required", "minProperties",
+    "maxProperties", "propertyNames", "dependencies", "dependentRequired", "dependentSchemas",
+)  # fmt: skip
+_ARRAY_ONLY = (
+    "items", "additionalItems", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains",
+)  # fmt: skip
+# keywords whose meaning depends on sibling keywords of the same schema object
+_SIBLING_DEPENDENT = frozenset(
+    {"additionalProperties", "additionalItems", "unevaluatedProperties", "unevaluatedItems",
+     "if", "then", "else", "allOf"}
+)  # fmt: skip
 _NULL_SCHEMA = {"type": "null"}
 _ANNOTATIONS = frozenset(
     {
@@ -893,6 +917,12 @@ class _Canonicaliser:
                 isinstance(value, dict) and not value
             ):
                 del s[key]
+        kind = s.get("type")
+        if isinstance(kind, str):  # keywords of another type than the only one allowed
+            for key in (() if kind == "object" else _OBJECT_ONLY) + (
+                () if kind == "array" else _ARRAY_ONLY
+            ):
+                s.pop(key, None)
 
         self._tidy_combinators(s)
 
@@ -909,6 +939,10 @@ class _Canonicaliser:
                 )
                 self._set_origin(s, "anyOf", origin)
                 self._tidy_combinators(s)
+
+        merged = self._merge_all_of(s)
+        if merged is not None:
+            return merged
 
         for keyword in _COMBINATORS:
             members = s.get(keyword)
@@ -937,6 +971,57 @@ class _Canonicaliser:
                         self._move(s, key, member, key)
                 return self._normalise(s)
         return s
+
+    def _merge_all_of(self, s: dict[str, Any]) -> dict[str, Any] | None:
+        """``{k1: .., allOf: [{k2: ..}, {k3: ..}]}`` as ``{k1, k2, k3}`` when that means the same.
+
+        Several ``allOf`` members are merged into the schema when no keyword appears twice with
+        different values, no member is a reference or a cycle marker, and no keyword whose
+        meaning depends on its siblings (``additionalProperties``, ``unevaluated*``, ``if`` ...)
+        is involved; e.g. the common ``allOf: [{$ref: Id}, {description: ...}]`` after
+        resolution. Returns the renormalised schema, or ``None`` when nothing was merged.
+        """
+        members = s.get("allOf")
+        if not isinstance(members, list) or len(members) < 2:
+            return None
+        seen = {k: v for k, v in s.items() if k != "allOf"}
+        names: dict[str, Any] = dict(seen.get("properties") or {})
+        for member in members:
+            if (
+                not isinstance(member, dict)
+                or "$ref" in member
+                or "$recursive" in member
+                or id(member) in self._protected
+            ):
+                return None
+            for key, value in member.items():
+                if key == "properties" and isinstance(value, dict):
+                    for name, sub in value.items():  # disjoint (or equal) property names
+                        if name in names and _json_key(names[name], identity=True) != (
+                            _json_key(sub, identity=True)
+                        ):
+                            return None
+                        names[name] = sub
+                elif key == "required" and isinstance(value, list):
+                    pass  # required lists add up
+                elif key in seen and _json_key(seen[key], identity=True) != _json_key(
+                    value, identity=True
+                ):
+                    return None
+                seen[key] = value
+        if any(k in seen for k in _SIBLING_DEPENDENT):
+            return None
+        del s["allOf"]
+        for member in members:
+            for key, value in member.items():
+                if key == "properties" and isinstance(value, dict) and "properties" in s:
+                    s["properties"] = {**value, **s["properties"]}
+                elif key == "required" and isinstance(value, list) and "required" in s:
+                    s["required"] = sorted({*s["required"], *value}, key=str)
+                elif key not in s:
+                    s[key] = value
+                    self._move(s, key, member, key)
+        return self._normalise(s)
 
     def _tidy_combinators(self, s: dict[str, Any]) -> None:
         """Flatten and de-duplicate anyOf/allOf; sort anyOf/oneOf/allOf."""

@@ -78,7 +78,10 @@ def render_models(service: ServiceModel, header: str) -> str:
         "info": {"title": "messages", "version": "0"},
         "paths": {},
         "components": {
-            "schemas": {k: _exact_description(_carry(v)) for k, v in service.schemas.items()}
+            "schemas": {
+                k: _exact_description(_carry(_mark_union(_merge_all_of(v))))
+                for k, v in service.schemas.items()
+            }
         },
     }
     if not service.schemas:  # nothing to model: a valid, empty module
@@ -95,7 +98,7 @@ def render_models(service: ServiceModel, header: str) -> str:
         enable_version_header=False,
         use_one_literal_as_default=True,
         strict_nullable=True,  # `type: X` with a default stays X, not X | None
-        model_extra_keys={"examples", "discriminator"},  # survive the round trip
+        model_extra_keys={"examples", "discriminator", UNION_MARK},  # survive the round trip
         model_extra_keys_without_x_prefix={"x-description"},  # see _exact_description
         field_extra_keys={UNION_MARK},  # see _carry
         type_mappings=TYPE_MAPPINGS,
@@ -124,7 +127,7 @@ def render_models(service: ServiceModel, header: str) -> str:
 
 # Keywords of a property that pydantic's JSON Schema of the field would not say, carried into
 # the field's ``json_schema_extra`` under their own name (see runtime/asyncapi/schemas.py).
-CARRIED = ("format", "uniqueItems", "nullable")
+CARRIED = ("format", "uniqueItems", "nullable", "type", "not")
 UNION_MARK = "x-chanspec-union"
 # Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same
 # format (uuid -> UUID -> "uuid"): nothing to carry. Any other (iri-reference, int64, byte,
@@ -135,6 +138,89 @@ SHOWN_FORMATS = frozenset(
     {"binary", "date", "date-time", "duration", "email", "ipv4", "ipv6", "time", "uri", "uuid",
      "uuid1", "uuid3", "uuid4", "uuid5"}
 )  # fmt: skip
+
+
+# keywords whose meaning depends on the other keywords of the same schema object
+_SIBLING_DEPENDENT = frozenset(
+    {"additionalProperties", "additionalItems", "unevaluatedProperties", "unevaluatedItems",
+     "if", "then", "else", "allOf", "$ref"}
+)  # fmt: skip
+_ANNOTATION_KEYS = frozenset(
+    {"description", "title", "default", "examples", "example", "deprecated", "readOnly",
+     "writeOnly", "externalDocs", "$comment"}
+)  # fmt: skip
+
+
+def _merge_all_of(schema: Any) -> Any:
+    """``schema`` with each ``allOf`` that only spells one schema in parts written as that schema.
+
+    datamodel-code-generator merges such an ``allOf`` but drops its annotations (the common
+    ``allOf: [{$ref: Id}, {description: ...}]`` loses the description). Merged, at any depth:
+
+    - members without ``$ref`` whose keywords do not clash (with each other or the schema
+      around them; ``properties`` with different names and ``required`` lists add up) and are
+      not sibling-dependent (``additionalProperties``, ``if`` ...);
+    - one ``$ref`` member with members holding only annotations: ``{$ref, description}``
+      (annotations beside a ``$ref`` reach the field).
+
+    The diff treats both spellings as equal (codegen/diff.py), so the round trip stays exact.
+    """
+    if isinstance(schema, list):
+        return [_merge_all_of(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _merge_all_of(v) for k, v in schema.items()}
+    members = out.get("allOf")
+    if (
+        not isinstance(members, list)
+        or not members
+        or not all(isinstance(m, dict) for m in members)
+    ):
+        return out
+    refs = [m for m in members if "$ref" in m]
+    rest = {k: v for k, v in out.items() if k != "allOf"}
+    parts = [rest, *members]
+    if refs:
+        if (
+            len(refs) != 1
+            or set(refs[0]) != {"$ref"}
+            or any(set(m) - _ANNOTATION_KEYS for m in members if m is not refs[0])
+            or set(rest) - _ANNOTATION_KEYS
+        ):
+            return out
+    elif any(k in _SIBLING_DEPENDENT for part in parts for k in part):
+        return out
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key == "properties" and isinstance(value, dict) and "properties" in merged:
+                known = merged["properties"]
+                if any(n in known and known[n] != v for n, v in value.items()):
+                    return out
+                merged[key] = {**known, **value}
+            elif key == "required" and isinstance(value, list) and "required" in merged:
+                merged[key] = [*merged[key], *(n for n in value if n not in merged[key])]
+            elif key in merged and merged[key] != value:
+                return out
+            else:
+                merged[key] = value
+    return merged
+
+
+def _mark_union(schema: Any) -> Any:
+    """A model whose whole schema is a ``oneOf`` (a ``RootModel`` over a union) says so in its
+    ``json_schema_extra`` (``x-chanspec-union``), like a field does (:func:`_carry`)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("oneOf"), list):
+        return schema
+    if "discriminator" in schema:  # a discriminated union: pydantic writes oneOf itself
+        return schema
+    kinds = [m.get("type") for m in schema["oneOf"] if isinstance(m, dict)]
+    kind = schema.get("type")
+    beside = schema.get("nullable") is True or (isinstance(kind, list) and "null" in kind)
+    out = {**schema, UNION_MARK: "oneOf+null" if beside and "null" not in kinds else "oneOf"}
+    if isinstance(kind, str) and kind != "null":
+        out["x-type"] = kind
+    return out
 
 
 def _carry(schema: Any) -> Any:
@@ -149,7 +235,9 @@ def _carry(schema: Any) -> Any:
       ``nullable: true`` or a ``{"type": "null"}`` member): its field ``X | None = None`` would
       otherwise read as "optional X";
     - ``x-chanspec-union: oneOf`` for a ``oneOf`` (pydantic writes every plain union ``anyOf``),
-      ``oneOf+null`` when the ``null`` it allows is not one of the ``oneOf`` members.
+      ``oneOf+null`` when the ``null`` it allows is not one of the ``oneOf`` members;
+    - ``type`` written beside a ``oneOf``/``anyOf`` (``type: object`` + ``oneOf``);
+    - ``not`` (no Python type says "anything but"; it is documented, not validated).
 
     Each becomes ``x-<keyword>`` in the bundle, which datamodel-code-generator turns into
     ``Field(json_schema_extra={"<keyword>": ...})``; the emitter puts them back where the spec
@@ -179,13 +267,17 @@ def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
         out["x-format"] = prop["format"]
     if prop.get("uniqueItems") is True:
         out["x-uniqueItems"] = True
+    if isinstance(prop.get("not"), dict):
+        out["x-not"] = prop["not"]
     kind = prop.get("type")
+    if isinstance(kind, str) and kind != "null" and ("oneOf" in prop or "anyOf" in prop):
+        out["x-type"] = kind  # a type beside a union: the field's union type does not say it
     members = [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]
     null_member = any(isinstance(m, dict) and m.get("type") == "null" for m in members)
     nullable = (
         prop.get("nullable") is True or (isinstance(kind, list) and "null" in kind) or null_member
     )
-    if isinstance(prop.get("oneOf"), list):
+    if isinstance(prop.get("oneOf"), list) and "discriminator" not in prop:
         # "oneOf": every member of the union, null included; "oneOf+null": the null allowed
         # beside the oneOf (``nullable: true``) stays outside it
         out[UNION_MARK] = "oneOf+null" if nullable and not null_member else "oneOf"

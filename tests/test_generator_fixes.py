@@ -8,6 +8,7 @@ source, the emitted AsyncAPI document and the round trip (spec vs emitted: no fi
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import re
@@ -359,4 +360,111 @@ def test_formats_pydantic_has_no_type_for_survive(build: Any) -> None:
     # a password is a plain string on the wire (a SecretStr would be sent as "**********")
     post = app.messages.FeedPostMessage(link="a", when=None, secret="s3cret")
     assert json.loads(post.model_dump_json())["secret"] == "s3cret"
+    assert app.findings() == []
+
+
+# ---- equivalent spellings the diff treats as equal (codegen/diff.py) ---------------------------
+
+
+def test_all_of_parts_equal_the_merged_schema() -> None:
+    from .test_diff import payload_diffs
+
+    described = {"allOf": [{"type": "string"}, {"description": "the id"}]}
+    assert payload_diffs(described, {"type": "string", "description": "the id"}) == []
+    parts = {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]},
+        ]
+    }
+    merged = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    }
+    assert payload_diffs(parts, merged) == []
+    # not the same: additionalProperties of one part forbids the other part's property
+    closed = copy.deepcopy(parts)
+    closed["allOf"][0]["additionalProperties"] = False
+    assert payload_diffs(closed, {**merged, "additionalProperties": False}) != []
+    # not the same: one property with two different schemas
+    clash = {"allOf": [{"properties": {"a": {"type": "string"}}}, {"properties": {"a": {}}}]}
+    assert payload_diffs(clash, {"properties": {"a": {"type": "string"}}}) != []
+
+
+def test_keywords_of_another_type_constrain_nothing() -> None:
+    from .test_diff import payload_diffs
+
+    assert (
+        payload_diffs({"type": "string", "additionalProperties": False}, {"type": "string"}) == []
+    )
+    assert payload_diffs({"type": "integer", "uniqueItems": True}, {"type": "integer"}) == []
+    assert payload_diffs({"type": "object", "uniqueItems": True}, {"type": "object"}) == []
+    # on an object they do constrain
+    closed = {"type": "object", "additionalProperties": False}
+    assert payload_diffs(closed, {"type": "object"}) != []
+
+
+# ---- more that models cannot say, carried to the emitted document ------------------------------
+
+
+def test_all_of_with_a_description_keeps_it(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            commentId:
+              allOf:
+                - {$ref: '#/components/schemas/Id'}
+                - {description: the comment that was liked}
+            """
+        )
+        + "components:\n  schemas:\n    Id: {type: string, minLength: 1}\n"
+    )
+    prop = app.payload("feed", "post")["properties"]["commentId"]
+    assert prop == {"type": "string", "minLength": 1, "description": "the comment that was liked"}
+    assert app.findings() == []
+
+
+def test_union_payload_type_and_not_survive(build: Any) -> None:
+    app = build(
+        textwrap.dedent(
+            """\
+            channels:
+              feed:
+                address: /ws/feed
+                messages:
+                  either:
+                    payload:
+                      type: object
+                      oneOf:
+                        - {$ref: '#/components/schemas/A'}
+                        - {$ref: '#/components/schemas/B'}
+            operations:
+              feed_either:
+                action: receive
+                channel: {$ref: '#/channels/feed'}
+            components:
+              schemas:
+                A:
+                  type: object
+                  properties:
+                    a: {type: string}
+                    never: {not: {type: integer}}
+                B: {type: object, properties: {b: {type: string}}}
+            """
+        )
+    )
+    payload = app.payload("feed", "either")
+    assert payload["type"] == "object" and len(payload["oneOf"]) == 2
+    assert payload["oneOf"][0]["properties"]["never"] == {"not": {"type": "integer"}}
+    assert app.findings() == []
+
+
+def test_optional_property_with_a_referenced_default_is_not_nullable(build: Any) -> None:
+    app = build(
+        one_message("depth: {$ref: '#/components/schemas/Depth'}\n")
+        + "components:\n  schemas:\n    Depth: {type: integer, enum: [10, 25], default: 10}\n"
+    )
+    depth = app.payload("feed", "post")["properties"]["depth"]
+    assert depth["enum"] == [10, 25] and depth["default"] == 10 and "anyOf" not in depth
     assert app.findings() == []

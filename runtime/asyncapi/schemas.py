@@ -8,7 +8,9 @@ names) and says some things differently from how a spec author writes them. This
 - a one-value ``Literal`` field with its value as default (the discriminator) is *required* on
   the wire and has no default;
 - an optional field typed ``X | None = None`` is an optional ``X`` (absent, not ``null``: the
-  runtime omits it when serialising);
+  runtime omits it when serialising); so is ``X | None = <default>`` (datamodel-code-generator
+  writes it for an optional property whose referenced schema has the default) unless the
+  field carries ``nullable`` (see below);
 - ``$defs`` are inlined; recursive models stay as ``$ref`` to ``#/components/schemas/<Name>``;
 - the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it);
 - what the generator carried in a field's ``json_schema_extra`` because no Python type says it
@@ -111,6 +113,9 @@ def _subschemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> None:
     schema.pop("title", None)
+    union = schema.pop(UNION_MARK, None)  # a model's own union (RootModel over a oneOf)
+    if union in ("oneOf", "oneOf+null"):
+        _one_of(schema, null_inside=union == "oneOf")
     if schema.get("format") in URL_FORMATS and schema.get("minLength") == 1:
         del schema["minLength"]  # pydantic's URL types add it; a URI is never empty anyway
     props = schema.get("properties")
@@ -127,9 +132,10 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
                 del prop["default"]
                 if name not in optional:
                     required.add(name)
-            elif "default" in prop and prop["default"] is None and NULL in prop.get("anyOf", []):
-                del prop["default"]
-                if not nullable:  # `X | None = None`: an optional X, absent rather than null
+            elif "default" in prop and NULL in prop.get("anyOf", []):
+                if prop["default"] is None:
+                    del prop["default"]
+                if not nullable:  # `X | None = d`: an optional X, absent rather than null
                     branches = [b for b in prop.pop("anyOf") if b != NULL]
                     if len(branches) == 1:
                         for key, value in branches[0].items():
