@@ -972,7 +972,7 @@ class _Canonicaliser:
                 return self._normalise(s)
         return s
 
-    def _merge_all_of(self, s: dict[str, Any]) -> dict[str, Any] | None:
+    def _merge_all_of(self, s: dict[str, Any]) -> Any:
         """``{k1: .., allOf: [{k2: ..}, {k3: ..}]}`` as ``{k1, k2, k3}`` when that means the same.
 
         Several ``allOf`` members are merged into the schema when no keyword appears twice with
