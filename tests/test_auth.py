@@ -470,3 +470,61 @@ def test_no_handler_or_parameter_property_can_shadow_a_consumer_attribute() -> N
     public = {n for n in dir(Consumer) if not n.startswith("_") and not n.startswith("websocket_")}
     assert public - RESERVED_METHODS == set()
     assert {"security", "user", "auth", "auth_refusal", "authenticate"} <= RESERVED_METHODS
+
+
+OTHER_SCHEMES_APP = '''
+"""The scheme types the golden spec does not use, wired by hand on the runtime classes."""
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from starlette.routing import WebSocketRoute
+
+from chanspec.runtime import Consumer, Message, create_app, ws_handler
+from chanspec.runtime.auth import ApiKeyScheme, HttpApiKeyScheme, HttpScheme
+
+
+async def verify(credentials: Any, scope: Mapping[str, Any]) -> Any:
+    return {"ApiKey(value='c-1')": "cookie", "ApiKey(value='u-1')": "user",
+            "Basic(username='dan', password='pw')": "basic"}.get(repr(credentials))
+
+
+class WhoAmI(Message):
+    action: Literal["whoami"] = "whoami"
+    name: str = ""
+
+
+class Other(Consumer):
+    address = "/ws/other"
+    auth_refusal = "close"
+    security = ((
+        HttpApiKeyScheme("session", verify=verify, param="sid", location="cookie"),
+        ApiKeyScheme("userKey", verify=verify, location="user"),
+        HttpScheme("basic", verify=verify, scheme="basic"),
+    ),)
+
+    @ws_handler
+    async def whoami(self, message: WhoAmI) -> WhoAmI:
+        return WhoAmI(name=str(self.user))
+
+
+app = create_app([WebSocketRoute("/ws/other", Other.as_asgi())], environ={})
+'''
+
+
+async def test_cookie_api_key_in_user_and_http_basic(tmp_path: Path) -> None:
+    (tmp_path / "other_app.py").write_text(OTHER_SCHEMES_APP)
+    with uvicorn_server("other_app:app", cwd=tmp_path) as base:
+        url = base + "/ws/other"
+        for headers, name in (
+            ({"Cookie": "theme=dark; sid=c-1"}, "cookie"),
+            (basic("u-1", ""), "user"),  # apiKey in: user (ws://u-1@host)
+            (basic("dan", "pw"), "basic"),
+        ):
+            client = await connect(url, additional_headers=headers)
+            await client.send({"action": "whoami"})
+            assert await client.recv() == {"action": "whoami", "name": name}
+            await client.close()
+        assert await closed(url) == 4401
+        assert await closed(url, additional_headers={"Cookie": "sid=c-2"}) == 4403
+        assert await closed(url, additional_headers=basic("dan", "nope")) == 4403
