@@ -13,6 +13,7 @@ import contextlib
 import json
 import shutil
 import textwrap
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -528,3 +529,33 @@ async def test_cookie_api_key_in_user_and_http_basic(tmp_path: Path) -> None:
         assert await closed(url) == 4401
         assert await closed(url, additional_headers={"Cookie": "sid=c-2"}) == 4403
         assert await closed(url, additional_headers=basic("dan", "nope")) == 4403
+
+
+def test_hostile_scheme_names_and_descriptions_stay_inert(tmp_path: Path) -> None:
+    hostile = "\"\"\"\\n__import__('os').system('boom') #"
+    spec = tmp_path / "spec.json"
+    scheme = {"type": "httpApiKey", "name": hostile, "in": "header", "description": hostile}
+    ref = "#/components/securitySchemes/" + urllib.parse.quote(hostile)
+    spec.write_text(
+        json.dumps(
+            {
+                "asyncapi": "3.0.0",
+                "info": {"title": hostile, "version": "1"},
+                "servers": {"s": {"host": "h", "protocol": "ws",
+                                  "security": [{"$ref": "#/components/securitySchemes/x"},
+                                               {"$ref": ref}]}},
+                "channels": {"c": {"address": "/ws/c", "messages": {"m": {"payload": {}}}}},
+                "operations": {"o": {"action": "receive", "channel": {"$ref": "#/channels/c"}}},
+                "components": {"securitySchemes": {"x": scheme, hostile: scheme}},
+            }
+        )
+    )  # fmt: skip
+    out = tmp_path / "app"
+    result = generate(spec, out, package="app")
+    assert not result.failed, result.problems
+    for name in ("auth.py", "generated/security.py", "generated/channels.py"):
+        source = (out / name).read_text()
+        compile(source, name, "exec")  # still Python
+        assert "\n__import__" not in source  # the spec's text never became a statement
+    security = (out / "generated" / "security.py").read_text()
+    assert security.count("HttpApiKeyScheme(") == 2  # both schemes, the hostile name too
