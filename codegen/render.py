@@ -73,16 +73,15 @@ def render_models(service: ServiceModel, header: str) -> str:
     Built by datamodel-code-generator from an OpenAPI ``components.schemas`` bundle so class
     names are ours (message and component names), with our :class:`Message` base class.
     """
+    merged = _routable_discriminators({k: _merge_all_of(v) for k, v in service.schemas.items()})
+    inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
+    schemas = {k: _exact_description(_carry(v)) for k, v in inlined.items()}
+    extensions = _extension_keys(schemas)
     bundle = {
         "openapi": "3.0.3",
         "info": {"title": "messages", "version": "0"},
         "paths": {},
-        "components": {
-            "schemas": {
-                k: _exact_description(_carry(_mark_union(_merge_all_of(v))))
-                for k, v in service.schemas.items()
-            }
-        },
+        "components": {"schemas": schemas},
     }
     if not service.schemas:  # nothing to model: a valid, empty module
         empty = '\n"""Message models (the spec defines none)."""\n\n__all__: list[str] = []\n'
@@ -98,9 +97,11 @@ def render_models(service: ServiceModel, header: str) -> str:
         enable_version_header=False,
         use_one_literal_as_default=True,
         strict_nullable=True,  # `type: X` with a default stays X, not X | None
-        model_extra_keys={"examples", "discriminator", UNION_MARK},  # survive the round trip
-        model_extra_keys_without_x_prefix={"x-description"},  # see _exact_description
-        field_extra_keys={UNION_MARK},  # see _carry
+        # survive the round trip, as do the spec's own x- extensions on schemas
+        model_extra_keys={"examples", "discriminator", UNION_MARK, *extensions},
+        # see _exact_description and _routable_discriminators
+        model_extra_keys_without_x_prefix={"x-description", "x-discriminator"},
+        field_extra_keys={UNION_MARK, DISCRIMINATOR_MARK, *extensions},  # see _carry
         type_mappings=TYPE_MAPPINGS,
         field_extra_keys_without_x_prefix={"x-" + k for k in CARRIED},
         use_standard_collections=True,
@@ -129,6 +130,7 @@ def render_models(service: ServiceModel, header: str) -> str:
 # the field's ``json_schema_extra`` under their own name (see runtime/asyncapi/schemas.py).
 CARRIED = ("format", "uniqueItems", "nullable", "type", "not")
 UNION_MARK = "x-chanspec-union"
+DISCRIMINATOR_MARK = "x-chanspec-discriminator"  # a field's (``discriminator=`` is pydantic's)
 # Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same
 # format (uuid -> UUID -> "uuid"): nothing to carry. Any other (iri-reference, int64, byte,
 # idn-email ...) would be lost or changed. ``password`` and ``path`` stay plain strings
@@ -169,7 +171,7 @@ def _merge_all_of(schema: Any) -> Any:
         return [_merge_all_of(v) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: _merge_all_of(v) for k, v in schema.items()}
+    out = {k: v if _is_ext(k) else _merge_all_of(v) for k, v in schema.items()}
     members = out.get("allOf")
     if (
         not isinstance(members, list)
@@ -205,6 +207,110 @@ def _merge_all_of(schema: Any) -> Any:
             else:
                 merged[key] = value
     return merged
+
+
+def _inline_union_refs(schemas: dict[str, Any]) -> dict[str, Any]:
+    """A property typed by a component that is only a union gets the union itself.
+
+    Such a component becomes a ``RootModel`` which datamodel-code-generator collapses into the
+    field's type (``pet: Cat | Dog``), dropping what the model's ``json_schema_extra`` would
+    say (``oneOf``, ``type``, a discriminator pydantic does not route on); spelled at the
+    property, :func:`_carry` marks them on the field. The emitted document inlines components
+    anyway, so both spellings emit the same schema.
+    """
+    unions = {
+        name: schema
+        for name, schema in schemas.items()
+        if isinstance(schema, dict)
+        and UNION_MARK in schema
+        and "properties" not in schema
+        and "allOf" not in schema
+    }
+
+    def walk(schema: Any) -> Any:
+        if isinstance(schema, list):
+            return [walk(v) for v in schema]
+        if not isinstance(schema, dict):
+            return schema
+        out = {k: v if _is_ext(k) else walk(v) for k, v in schema.items()}
+        props = out.get("properties")
+        if isinstance(props, dict):
+            for name, prop in props.items():
+                ref = prop.get("$ref") if isinstance(prop, dict) else None
+                target = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+                if target in unions:
+                    rest = {k: v for k, v in prop.items() if k != "$ref"}
+                    props[name] = {**unions[target], **rest}
+        return out
+
+    return {k: walk(v) for k, v in schemas.items()}
+
+
+def _is_ext(key: Any) -> bool:
+    """An ``x-`` extension: its value is the spec author's, never rewritten as a schema."""
+    return isinstance(key, str) and key.startswith("x-")
+
+
+def _extension_keys(schema: Any) -> set[str]:
+    """Every ``x-`` key the spec uses in a schema (not ours): kept in ``json_schema_extra``."""
+    ours = {"x-description", "x-discriminator", UNION_MARK, DISCRIMINATOR_MARK}
+    ours.update("x-" + k for k in CARRIED)
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if _is_ext(key):
+                if key not in ours:
+                    found.add(key)
+            else:
+                found |= _extension_keys(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _extension_keys(value)
+    return found
+
+
+def _routable_discriminators(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with each ``discriminator`` pydantic cannot route on moved to ``x-discriminator``.
+
+    pydantic builds a discriminated union only when every member has the property as a
+    one-value ``Literal``; a spec whose members leave it a plain string (or an enum of several
+    values, inherited from a base schema) would generate models that fail on import. Such a
+    union stays a plain union, and the keyword is carried in the model's ``json_schema_extra``
+    so the emitted document still says it.
+    """
+
+    def resolve(schema: Any, depth: int = 0) -> Any:
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/") and depth < 16:
+            return resolve(schemas.get(ref.rsplit("/", 1)[-1]), depth + 1)
+        return schema
+
+    def tags(schema: Any, name: str, depth: int = 0) -> bool:
+        """True when ``schema`` (or one of its allOf parts) pins property ``name`` to a value."""
+        schema = resolve(schema)
+        if not isinstance(schema, dict) or depth > 16:
+            return False
+        prop = resolve((schema.get("properties") or {}).get(name))
+        if isinstance(prop, dict) and (
+            "const" in prop or (isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1)
+        ):
+            return True
+        return any(tags(part, name, depth + 1) for part in schema.get("allOf") or [])
+
+    def fix(schema: Any) -> Any:
+        if isinstance(schema, list):
+            return [fix(v) for v in schema]
+        if not isinstance(schema, dict):
+            return schema
+        out = {k: v if _is_ext(k) else fix(v) for k, v in schema.items()}
+        found = out.get("discriminator")
+        name = found.get("propertyName") if isinstance(found, dict) else found
+        members = [*(out.get("oneOf") or []), *(out.get("anyOf") or [])]
+        if isinstance(name, str) and not (members and all(tags(m, name) for m in members)):
+            out["x-discriminator"] = out.pop("discriminator")
+        return out
+
+    return {k: fix(v) for k, v in schemas.items()}
 
 
 def _mark_union(schema: Any) -> Any:
@@ -247,7 +353,7 @@ def _carry(schema: Any) -> Any:
         return [_carry(v) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: _carry(v) for k, v in schema.items()}
+    out = {k: v if _is_ext(k) else _carry(v) for k, v in schema.items()}
     props = out.get("properties")
     if isinstance(props, dict):
         listed = out.get("required")
@@ -261,6 +367,8 @@ def _carry(schema: Any) -> Any:
 def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
     out = {k: v for k, v in prop.items() if k not in ("x-" + c for c in (*CARRIED, "oneOf"))}
     out.pop(UNION_MARK, None)
+    if "x-discriminator" in out:  # see _routable_discriminators; a field's own key
+        out[DISCRIMINATOR_MARK] = out.pop("x-discriminator")
     if "$ref" in out:
         return out
     if isinstance(prop.get("format"), str) and prop["format"] not in SHOWN_FORMATS:

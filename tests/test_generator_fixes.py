@@ -468,3 +468,39 @@ def test_optional_property_with_a_referenced_default_is_not_nullable(build: Any)
     depth = app.payload("feed", "post")["properties"]["depth"]
     assert depth["enum"] == [10, 25] and depth["default"] == 10 and "anyOf" not in depth
     assert app.findings() == []
+
+
+def test_discriminator_without_literal_members_imports_and_survives(build: Any) -> None:
+    # the Java-polymorphism shape (springwolf, microcks): members inherit the property from
+    # a base schema as a plain string, so pydantic cannot route on it
+    app = build(
+        PETS.replace("petType: {type: string, const: cat}", "petType: {type: string}").replace(
+            "petType: {type: string, const: dog}", "petType: {type: string, x-origin: java}"
+        )
+    )
+    assert 'Field(discriminator="petType")' not in app.models
+    pet = app.payload("pets", "adopt")["properties"]["pet"]
+    assert pet["discriminator"] == "petType" and len(pet["oneOf"]) == 2
+    assert pet["oneOf"][1]["properties"]["petType"]["x-origin"] == "java"
+    assert app.findings() == []
+
+
+def test_schema_extensions_survive_and_are_not_rewritten(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            count:
+              type: integer
+              format: int64
+              x-java-type: long
+              x-json-schema: {allOf: [{type: integer}, {format: int64}], properties: {a: {}}}
+            """
+        )
+    )
+    count = app.payload("feed", "post")["properties"]["count"]
+    assert count["x-java-type"] == "long"
+    assert count["x-json-schema"] == {
+        "allOf": [{"type": "integer"}, {"format": "int64"}],
+        "properties": {"a": {}},
+    }
+    assert app.findings() == []

@@ -50,6 +50,7 @@ LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 NULL = {"type": "null"}
 URL_FORMATS = frozenset({"uri", "url", "iri", "uri-reference"})
 UNION_MARK = "x-chanspec-union"  # a field's union the spec spells oneOf (codegen/render.py)
+DISCRIMINATOR_MARK = "x-chanspec-discriminator"  # a field's discriminator pydantic ignores
 
 
 class PayloadSchemas:
@@ -126,6 +127,8 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
                 continue
             nullable = prop.pop("nullable", None) is True
             union = prop.pop(UNION_MARK, None)
+            if DISCRIMINATOR_MARK in prop:  # a discriminator the models do not route on
+                prop["discriminator"] = prop.pop(DISCRIMINATOR_MARK)
             if name in required:
                 pass
             elif "const" in prop and prop.get("default", object()) == prop["const"]:
