@@ -559,3 +559,24 @@ def test_hostile_scheme_names_and_descriptions_stay_inert(tmp_path: Path) -> Non
         assert "\n__import__" not in source  # the spec's text never became a statement
     security = (out / "generated" / "security.py").read_text()
     assert security.count("HttpApiKeyScheme(") == 2  # both schemes, the hostile name too
+
+
+async def test_in_process_communicator_sees_the_close_codes() -> None:
+    from chanspec.runtime import Consumer
+    from chanspec.runtime.testing import Communicator
+
+    async def verify(credentials: Any, scope: Mapping[str, Any]) -> Any:
+        if credentials.value == "todo":
+            raise NotImplementedError("verify")
+        return {"good": "ann"}.get(credentials.value)
+
+    class Guarded(Consumer):
+        address = "/ws/guarded"
+        security = ((HttpApiKeyScheme("key", verify=verify, param="k", location="query"),),)
+
+    for query, code in ((b"", 4401), (b"k=bad", 4403), (b"k=todo", 4501)):
+        comm = Communicator(Guarded, "/ws/guarded", query_string=query)
+        assert await comm.connect() == (False, code)
+        await comm.disconnect()
+    async with Communicator(Guarded, "/ws/guarded", query_string=b"k=good") as comm:
+        assert comm.instance.user == "ann" and comm.instance.auth == {"key": "ann"}
