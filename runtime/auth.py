@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
@@ -116,9 +117,19 @@ class Authenticator(Protocol):
 
 
 class AuthenticationError(Exception):
-    """The handshake is refused; ``close_code`` is the WebSocket close code to send."""
+    """The handshake is refused; ``close_code`` is the WebSocket close code to send.
+
+    Attributes:
+        challenges: RFC 7235 challenges for a ``WWW-Authenticate`` header when the refusal is
+            an HTTP 401 (``Bearer``, ``Basic realm="<scheme>"``); empty when no scheme of the
+            requirement has a standard one (API keys).
+    """
 
     close_code: ClassVar[int] = CLOSE_MISSING_CREDENTIALS
+
+    def __init__(self, message: str, challenges: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.challenges = tuple(challenges)
 
 
 class MissingCredentials(AuthenticationError):
@@ -299,6 +310,16 @@ class UnsupportedScheme(SecurityScheme):
         return None
 
 
+def _challenge(scheme: SecurityScheme) -> str:
+    """The RFC 7235 challenge asking for ``scheme``'s credentials, or ``""``."""
+    if isinstance(scheme, HttpScheme) and scheme.scheme == "bearer":
+        return "Bearer"
+    if isinstance(scheme, HttpScheme | UserPasswordScheme | ApiKeyScheme):
+        realm = re.sub(r'[^\x20-\x7e]|["\\]', "_", scheme.name)  # no header injection
+        return f'Basic realm="{realm}"'
+    return ""
+
+
 Requirement = tuple[SecurityScheme, ...]
 """Alternatives: one of them must be satisfied (an AsyncAPI ``security`` list)."""
 
@@ -345,5 +366,8 @@ async def authenticate_scope(
             names = ", ".join(s.name for s in requirement) or "(none)"
             if presented:
                 raise CredentialsRejected(f"credentials rejected by {', '.join(presented)}")
-            raise MissingCredentials(f"no credentials for any of: {names}")
+            raise MissingCredentials(
+                f"no credentials for any of: {names}",
+                tuple(dict.fromkeys(c for s in requirement if (c := _challenge(s)))),
+            )
     return accepted

@@ -303,11 +303,12 @@ class Consumer(AsyncJsonWebsocketConsumer):
         self.path_params = {k: str(v) for k, v in (self.scope.get("path_params") or {}).items()}
         self.groups = []  # a refused connection has none (not even a class-level list's)
         code = CLOSE_UNAUTHENTICATED
+        challenges: tuple[str, ...] = ()
         try:
             allowed = await self.authenticate()
         except AuthenticationError as exc:
             log.info("%s: handshake refused: %s", type(self).__qualname__, exc)
-            allowed, code = False, exc.close_code
+            allowed, code, challenges = False, exc.close_code, exc.challenges
         except NotImplementedError as exc:
             log.error("%s: verifier not implemented: %s", type(self).__qualname__, exc)
             allowed, code = False, CLOSE_AUTH_NOT_IMPLEMENTED
@@ -315,7 +316,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             log.exception("%s.authenticate failed", type(self).__qualname__)
             allowed = False
         if not allowed:
-            await self._refuse(code)
+            await self._refuse(code, challenges)
             raise StopConsumer  # a refused connection handles nothing more, not even a frame
         await self.accept()
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
@@ -344,21 +345,22 @@ class Consumer(AsyncJsonWebsocketConsumer):
         self.user = next(iter(self.auth.values()), None)
         return True
 
-    async def _refuse(self, code: int) -> None:
-        """End a handshake that failed authentication with ``code`` (see ``auth_refusal``)."""
+    async def _refuse(self, code: int, challenges: Sequence[str] = ()) -> None:
+        """End a handshake that failed authentication with ``code`` (see ``auth_refusal``);
+        an HTTP 401 carries ``challenges`` in ``WWW-Authenticate`` (RFC 7235)."""
         if self.auth_refusal == "http":
             if "websocket.http.response" in (self.scope.get("extensions") or {}):
                 body = json.dumps({"code": code}).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                if challenges and code == CLOSE_UNAUTHENTICATED:
+                    headers.append((b"www-authenticate", ", ".join(challenges).encode("latin-1")))
                 await self.base_send(
-                    {
-                        "type": "websocket.http.response.start",
-                        "status": code - 4000,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
+                    {"type": "websocket.http.response.start", "status": code - 4000,
+                     "headers": headers}
+                )  # fmt: skip
                 await self.base_send({"type": "websocket.http.response.body", "body": body})
             else:
                 await self.close(code)

@@ -192,7 +192,11 @@ async def refused(url: str, **kwargs: Any) -> tuple[int, Any]:
     with pytest.raises(InvalidStatus) as info:
         await websockets.connect(url, open_timeout=5, **kwargs)
     response = info.value.response
+    REFUSALS.append(response.headers)
     return response.status_code, json.loads(response.body or b"null")
+
+
+REFUSALS: list[Any] = []  # response headers of the refused handshakes, latest last
 
 
 async def closed(url: str, **kwargs: Any) -> int:
@@ -224,7 +228,9 @@ async def test_unauthenticated_client_never_receives_a_broadcast(server: str) ->
     poster = await connect(chat, additional_headers={"Authorization": "Bearer t-bob"})
     # refused before accept: never a WebSocket, so never a group member
     assert await refused(chat) == (401, {"code": 4401})
+    assert REFUSALS[-1]["WWW-Authenticate"] == "Bearer"  # RFC 7235; the API key has no challenge
     assert await refused(chat + "?token=k-mallory") == (403, {"code": 4403})
+    assert "WWW-Authenticate" not in REFUSALS[-1]
     assert await refused(chat, additional_headers={"Authorization": "Bearer t-eve"}) == (
         403, {"code": 4403},
     )  # fmt: skip
@@ -362,8 +368,13 @@ async def test_requirements_all_hold_and_alternatives_any() -> None:
     sso = UnsupportedScheme("sso", scheme_type="oauth2")
     assert await authenticate_scope([], scope()) == {}
     assert await authenticate_scope([(sso, key)], scope(b"k=1")) == {"key": "ok"}
-    with pytest.raises(MissingCredentials, match="sso, key"):
+    with pytest.raises(MissingCredentials, match="sso, key") as missing:
         await authenticate_scope([(sso, key)], scope())
+    assert missing.value.challenges == ()  # API keys have no RFC 7235 challenge
+    login = (HttpScheme("jwt", scheme="bearer"), UserPasswordScheme('op"\r\nX: 1'))
+    with pytest.raises(MissingCredentials) as missing:
+        await authenticate_scope([login], scope())
+    assert missing.value.challenges == ("Bearer", 'Basic realm="op___X: 1"')
     with pytest.raises(CredentialsRejected, match="key"):
         await authenticate_scope([(key,)], scope(b"k=bad"))
     # a rejected alternative does not stop the next one from satisfying the requirement
