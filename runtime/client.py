@@ -567,7 +567,7 @@ class ChannelClient(Generic[OutT]):
             except ConnectionClosed:
                 pass
             self._connected.clear()
-            code = ws.close_code
+            code = ws.protocol.close_code
             if self._closed:
                 return
             if self.backoff is None or code in FATAL_CLOSE_CODES:
@@ -713,7 +713,7 @@ class ChannelClient(Generic[OutT]):
                     await ws.send(frame)
                     return
                 except ConnectionClosed:
-                    code = ws.close_code
+                    code = ws.protocol.close_code
                     if code in FATAL_CLOSE_CODES:
                         raise HandshakeRejected(
                             f"{self._safe_url()}: closed with {code}", close_code=code
