@@ -24,7 +24,8 @@ wrapped in ``{"type": value}``):
 | union ``[a, b, ...]`` | ``oneOf`` of the members; ``["null", T]`` is ``T`` or ``null`` |
 | logical ``uuid`` | ``string`` with ``format: uuid`` |
 | other logical types | their underlying type (``timestamp-millis`` is a ``long``) |
-| a named type used again by name | the same JSON Schema object (recursion stays recursion) |
+| a named type used again by name | the same JSON Schema object |
+| a record used inside itself | ``{"type": "object"}`` there (cut: models stay finite) |
 
 Anything else (an unknown type name, a malformed record) makes the whole conversion fail with
 :class:`AvroError`; the caller then generates the payload as ``Any`` with a warning.
@@ -70,8 +71,8 @@ def avro_to_json_schema(schema: Any) -> dict[str, Any]:
         schema: an Avro schema: a type name string, a list (union) or a dict with ``type``.
 
     Returns:
-        A new JSON Schema dict (named types referenced twice share one dict; a recursive
-        record gives a cyclic structure, as a circular ``$ref`` does after loading).
+        A new JSON Schema dict, without cycles (named types referenced twice share one dict;
+        a record referenced inside its own fields is an untyped object there).
 
     Raises:
         AvroError: for a construct the Avro specification does not define, naming where.
@@ -82,6 +83,7 @@ def avro_to_json_schema(schema: Any) -> dict[str, Any]:
 class _Converter:
     def __init__(self) -> None:
         self.named: dict[str, dict[str, Any]] = {}
+        self.building: set[int] = set()  # records whose fields are being converted
 
     def convert(self, schema: Any, where: str, namespace: str | None) -> dict[str, Any]:
         if isinstance(schema, str):
@@ -121,7 +123,10 @@ class _Converter:
             return dict(_PRIMITIVES[name])
         for candidate in (f"{namespace}.{name}" if namespace and "." not in name else name, name):
             if candidate in self.named:
-                return self.named[candidate]
+                found = self.named[candidate]
+                if id(found) in self.building:  # recursion: cut, the schema stays a tree
+                    return {"type": "object", "description": f"a {name} (recursive)"}
+                return found
         raise AvroError(f"{where}: unknown Avro type {name!r}")
 
     def full_name(self, schema: dict[str, Any], where: str, namespace: str | None) -> str:
@@ -140,6 +145,7 @@ class _Converter:
         full = self.full_name(schema, where, namespace)
         out: dict[str, Any] = {"type": "object", "title": full.rsplit(".", 1)[-1]}
         self.register(full, out)  # before the fields: a field may refer back to the record
+        self.building.add(id(out))
         inner = full.rsplit(".", 1)[0] if "." in full else namespace
         fields = schema.get("fields")
         if not isinstance(fields, list):
@@ -161,6 +167,7 @@ class _Converter:
             if "default" not in field:
                 required.append(name)
             properties[name] = converted
+        self.building.discard(id(out))
         out["properties"] = properties
         if required:
             out["required"] = required

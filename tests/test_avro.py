@@ -52,7 +52,10 @@ def test_record_mapping() -> None:
     assert props["role"] == {"type": "string", "title": "Role", "enum": ["admin", "member"]}
     assert props["backup_role"] is props["role"]  # a named type is one schema everywhere
     assert props["tags"] == {"type": "object", "additionalProperties": {"type": "string"}}
-    assert props["friends"]["items"] is out  # recursion stays recursion
+    assert props["friends"]["items"] == {
+        "type": "object",
+        "description": "a com.example.User (recursive)",
+    }
     assert props["key"] == {"type": "string", "format": "uuid"}
     assert props["digest"] == {"type": "string", "minLength": 16, "maxLength": 16}
     assert props["score"] == {
