@@ -430,10 +430,13 @@ class _Normaliser:
         self, key: str, class_name: str, value: Any, message: dict[str, Any], pointer: str
     ) -> MessageModel:
         """The model of one message; a payload in a non-JSON-Schema format (Avro, ...) stays in
-        the metadata, since no code can show it."""
+        the metadata, since no code can show it, and a message without payload says
+        ``"payload": None`` there (its model is an empty object; the emitter leaves it out)."""
         metadata = _metadata(message)
         if class_name in self.foreign_payload:
             metadata["payload"] = _plain(message.get("payload"))
+        elif message.get("payload") is None:
+            metadata["payload"] = None
         return MessageModel(
             key,
             class_name,
@@ -892,7 +895,9 @@ _COERCE: dict[str, Callable[[str], Any]] = {"boolean": _to_bool, "integer": int,
 
 def _fix_defaults(schema: Any, pointer: str) -> list[str]:
     """Coerce string defaults of boolean/integer/number schemas in place (``'false'`` ->
-    ``False``), or drop them when they do not parse; returns the pointers changed."""
+    ``False``), or drop them when they do not parse; returns the pointers changed. The spec's
+    own value is kept under ``x-chanspec-default`` (the field's ``json_schema_extra``), so the
+    emitted document says what the spec says."""
     changed: list[str] = []
     if not isinstance(schema, dict):
         return changed
@@ -902,6 +907,7 @@ def _fix_defaults(schema: Any, pointer: str) -> list[str]:
             schema["default"] = _COERCE[kind](default)
         except (KeyError, ValueError):
             del schema["default"]
+        schema["x-chanspec-default"] = default
         changed.append(pointer + "/default")
     for key, value in schema.items():
         if key in ("properties", "patternProperties") and isinstance(value, dict):

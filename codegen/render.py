@@ -75,7 +75,7 @@ def render_models(service: ServiceModel, header: str) -> str:
     """
     merged = _routable_discriminators({k: _merge_all_of(v) for k, v in service.schemas.items()})
     inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
-    schemas = {k: _exact_description(_carry(v)) for k, v in inlined.items()}
+    schemas = {k: _exact_description(_carry(_mark_model(v))) for k, v in inlined.items()}
     extensions = _extension_keys(schemas)
     bundle = {
         "openapi": "3.0.3",
@@ -100,8 +100,12 @@ def render_models(service: ServiceModel, header: str) -> str:
         # survive the round trip, as do the spec's own x- extensions on schemas
         model_extra_keys={"examples", "discriminator", UNION_MARK, *extensions},
         # see _exact_description and _routable_discriminators
-        model_extra_keys_without_x_prefix={"x-description", "x-discriminator"},
-        field_extra_keys={UNION_MARK, DISCRIMINATOR_MARK, *extensions},  # see _carry
+        model_extra_keys_without_x_prefix={
+            "x-description",
+            "x-discriminator",
+            *("x-" + k for k in OBJECT_CARRIED),
+        },
+        field_extra_keys={UNION_MARK, DISCRIMINATOR_MARK, DEFAULT_MARK, *extensions},
         type_mappings=TYPE_MAPPINGS,
         field_extra_keys_without_x_prefix={"x-" + k for k in CARRIED},
         use_standard_collections=True,
@@ -129,8 +133,11 @@ def render_models(service: ServiceModel, header: str) -> str:
 # Keywords of a property that pydantic's JSON Schema of the field would not say, carried into
 # the field's ``json_schema_extra`` under their own name (see runtime/asyncapi/schemas.py).
 CARRIED = ("format", "uniqueItems", "nullable", "type", "not")
+# a model's own object-size keywords (a dict field gets them from ``min_length``/``max_length``)
+OBJECT_CARRIED = ("minProperties", "maxProperties")
 UNION_MARK = "x-chanspec-union"
 DISCRIMINATOR_MARK = "x-chanspec-discriminator"  # a field's (``discriminator=`` is pydantic's)
+DEFAULT_MARK = "x-chanspec-default"  # the spec's default the model had to coerce (normalise N052)
 # Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same
 # format (uuid -> UUID -> "uuid"): nothing to carry. Any other (iri-reference, int64, byte,
 # idn-email ...) would be lost or changed. ``password`` and ``path`` stay plain strings
@@ -253,8 +260,8 @@ def _is_ext(key: Any) -> bool:
 
 def _extension_keys(schema: Any) -> set[str]:
     """Every ``x-`` key the spec uses in a schema (not ours): kept in ``json_schema_extra``."""
-    ours = {"x-description", "x-discriminator", UNION_MARK, DISCRIMINATOR_MARK}
-    ours.update("x-" + k for k in CARRIED)
+    ours = {"x-description", "x-discriminator", UNION_MARK, DISCRIMINATOR_MARK, DEFAULT_MARK}
+    ours.update("x-" + k for k in (*CARRIED, *OBJECT_CARRIED))
     found: set[str] = set()
     if isinstance(schema, dict):
         for key, value in schema.items():
@@ -313,6 +320,17 @@ def _routable_discriminators(schemas: dict[str, Any]) -> dict[str, Any]:
     return {k: fix(v) for k, v in schemas.items()}
 
 
+def _mark_model(schema: Any) -> Any:
+    """A model's own ``minProperties``/``maxProperties`` marked for its ``json_schema_extra``."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v for k, v in schema.items() if k not in ("x-" + c for c in OBJECT_CARRIED)}
+    for key in OBJECT_CARRIED:
+        if isinstance(schema.get(key), int) and "properties" in schema:
+            out["x-" + key] = schema[key]
+    return out
+
+
 def _mark_union(schema: Any) -> Any:
     """A model whose whole schema is a ``oneOf`` (a ``RootModel`` over a union) says so in its
     ``json_schema_extra`` (``x-chanspec-union``), like a field does (:func:`_carry`)."""
@@ -344,6 +362,8 @@ def _carry(schema: Any) -> Any:
       ``oneOf+null`` when the ``null`` it allows is not one of the ``oneOf`` members;
     - ``type`` written beside a ``oneOf``/``anyOf`` (``type: object`` + ``oneOf``);
     - ``not`` (no Python type says "anything but"; it is documented, not validated).
+
+    A model's own ``minProperties``/``maxProperties`` are marked by :func:`_mark_model`.
 
     Each becomes ``x-<keyword>`` in the bundle, which datamodel-code-generator turns into
     ``Field(json_schema_extra={"<keyword>": ...})``; the emitter puts them back where the spec

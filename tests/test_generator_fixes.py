@@ -504,3 +504,43 @@ def test_schema_extensions_survive_and_are_not_rewritten(build: Any) -> None:
         "properties": {"a": {}},
     }
     assert app.findings() == []
+
+
+def test_message_without_payload_is_emitted_without_one(build: Any) -> None:
+    app = build(
+        textwrap.dedent(
+            """\
+            channels:
+              echo:
+                address: /ws/echo
+                messages:
+                  echo: {summary: anything at all}
+            operations:
+              echo_send:
+                action: send
+                channel: {$ref: '#/channels/echo'}
+            """
+        )
+    )
+    assert app.document["channels"]["echo"]["messages"]["echo"] == {"summary": "anything at all"}
+    assert app.findings() == []
+
+
+def test_coerced_default_and_object_size_survive(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            deprecated: {type: boolean, default: 'false'}
+            retries: {type: integer, default: 'three'}
+            labels: {type: object, additionalProperties: {type: string}, minProperties: 1}
+            """
+        ).replace("required: [type]", "required: [type]\n          maxProperties: 9")
+    )
+    post = app.messages.FeedPostMessage()
+    assert post.deprecated is False and post.retries is None  # working model defaults
+    props = app.payload("feed", "post")["properties"]
+    assert props["deprecated"]["default"] == "false"  # the document says what the spec says
+    assert props["retries"]["default"] == "three"
+    assert props["labels"]["minProperties"] == 1
+    assert app.payload("feed", "post")["maxProperties"] == 9
+    assert app.findings() == []

@@ -94,7 +94,9 @@ class _ChannelEmitter:
         self, model: type[BaseModel], meta: Mapping[str, Any], key: str | None = None
     ) -> dict[str, Any]:
         obj = copy.deepcopy(dict(meta))
-        if "payload" not in obj:  # a payload no code can show (Avro, ...) is carried as is
+        if "payload" in obj and obj["payload"] is None:  # the spec's message has no payload
+            del obj["payload"]
+        elif "payload" not in obj:  # a payload no code can show (Avro, ...) is carried as is
             optional = self.meta.get("optional_discriminator", ())
             field = self.cls.discriminator_field
             keep = frozenset({field}) if field and key is not None and key in optional else None

@@ -51,6 +51,7 @@ NULL = {"type": "null"}
 URL_FORMATS = frozenset({"uri", "url", "iri", "uri-reference"})
 UNION_MARK = "x-chanspec-union"  # a field's union the spec spells oneOf (codegen/render.py)
 DISCRIMINATOR_MARK = "x-chanspec-discriminator"  # a field's discriminator pydantic ignores
+DEFAULT_MARK = "x-chanspec-default"  # the spec's default the model had to coerce ('false')
 
 
 class PayloadSchemas:
@@ -129,6 +130,8 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
             union = prop.pop(UNION_MARK, None)
             if DISCRIMINATOR_MARK in prop:  # a discriminator the models do not route on
                 prop["discriminator"] = prop.pop(DISCRIMINATOR_MARK)
+            if DEFAULT_MARK in prop:  # the spec's default, which the model had to coerce
+                prop["default"] = prop.pop(DEFAULT_MARK)
             if name in required:
                 pass
             elif "const" in prop and prop.get("default", object()) == prop["const"]:
