@@ -31,8 +31,9 @@ __all__ = ["CLIENT_RESERVED", "client_context", "render_client"]
 CLIENT_RESERVED = frozenset(
     {
         "address", "backoff", "base_url", "close", "connect", "connect_options", "connections",
-        "credentials", "headers", "open_timeout", "outgoing_types", "path_params", "receive",
-        "reconnect", "request_model", "self", "send_model", "send_raw", "timeout", "url",
+        "credentials", "headers", "open_timeout", "options", "outgoing_types", "path_params",
+        "receive", "reconnect", "request_model", "self", "send_model", "send_raw", "timeout",
+        "url",
     }
 )  # fmt: skip
 
@@ -371,7 +372,10 @@ def client_context(service: ServiceModel, models_code: str) -> dict[str, Any]:
     for channel in service.channels:
         if channel.route is None or channel.address is None:
             continue
-        class_name = unique(pascal_case(channel.id) + "Client", class_names, sep="")
+        base = pascal_case(channel.id)
+        if base.startswith("_"):  # "9lives" -> "_9lives": not a private-looking class name
+            base = "Channel" + base.lstrip("_")
+        class_name = unique(base + "Client", class_names, sep="")
         taken = set(CLIENT_RESERVED)
         methods = [
             _operation_methods(channel, op, module, names, taken)

@@ -587,6 +587,46 @@ def test_golden_case_clients_are_deterministic_ruff_and_mypy_strict_clean(tmp_pa
     assert "class HeartbeatClient" not in no_address  # no address, nothing to connect to
 
 
+CLASHING_SPEC = """
+asyncapi: 3.0.0
+info: {title: clashing, version: 1.0.0}
+channels:
+  clash:
+    address: /ws/{options}/{base_url}/{self}/{class}
+    messages:
+      send: {payload: {type: object, properties: {action: {const: send}}, required: [action]}}
+operations:
+  model:
+    action: receive
+    channel: {$ref: '#/channels/clash'}
+    messages: [{$ref: '#/channels/clash/messages/send'}]
+"""
+
+
+def test_names_that_clash_with_the_base_class_are_renamed(tmp_path: Path) -> None:
+    spec = tmp_path / "clashing.asyncapi.yaml"
+    spec.write_text(CLASHING_SPEC)
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "app"),
+                                       "--client"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, object] = {}
+    source = (tmp_path / "app" / "generated" / "client.py").read_text()
+    code = source.replace("from .messages import", "from app.generated.messages import")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        exec(compile(code, "client.py", "exec"), namespace)
+    finally:
+        sys.path.remove(str(tmp_path))
+    clash = namespace["ClashClient"]
+    assert isinstance(clash, type) and issubclass(clash, ChannelClient)
+    client = clash("ws://h", "o", "b", "s", "c")
+    assert client.url == "ws://h/ws/o/b/s/c"
+    assert callable(vars(clash)["send_model_2"])  # send_model is the base class's own
+    assert "send_model" not in vars(clash)
+    flat = " ".join(source.split())
+    assert "base_url: str, options_2: str, base_url_2: str, self_2: str, class_: str," in flat
+
+
 def test_client_option_and_config_key(tmp_path: Path) -> None:
     spec = spec_of("non-envelope")
     runner = CliRunner()
