@@ -537,6 +537,32 @@ def test_typed_path_parameters_and_credentials_under_mypy(secure_app: Path) -> N
     assert "'initech'" in errors[0] and "login" in errors[1]
 
 
+async def test_non_envelope_channel_and_an_unfilled_stub(tmp_path: Path) -> None:
+    """A channel routed on ``type`` (no envelope): the request is sent by fields; the scaffold's
+    handler still raises NotImplementedError, so the answer is a typed error frame."""
+    spec = spec_of("non-envelope")
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "quotes_app"),
+                                       "--client"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from quotes_app.generated.client import QuotesClient  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    env = _env({"PYTHONPATH": str(tmp_path)})
+    with uvicorn_server("quotes_app.main:app", env, cwd=tmp_path) as url:
+        async with QuotesClient(url) as quotes:
+            with pytest.raises(ErrorFrameReceived) as caught:
+                await quotes.request_subscribe(symbol="ACME", request_id="r1")
+            assert caught.value.frame.payload.code == "not_implemented"
+            await quotes.send_raw('{"type": "subscribe"}')
+            invalid = await quotes.receive(timeout=5)
+            assert isinstance(invalid, ErrorFrame)
+            assert invalid.payload.code == "validation_error"
+            assert invalid.payload.errors is not None
+            assert [e.loc for e in invalid.payload.errors] == [["symbol"]]
+
+
 # ---- generated code quality -------------------------------------------------------------------
 
 GOLDEN_CLIENTS = ("keywords", "aliases", "unions", "non-envelope", "multi-message", "no-address",
@@ -606,12 +632,12 @@ operations:
 def test_names_that_clash_with_the_base_class_are_renamed(tmp_path: Path) -> None:
     spec = tmp_path / "clashing.asyncapi.yaml"
     spec.write_text(CLASHING_SPEC)
-    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "app"),
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(tmp_path / "clash_app"),
                                        "--client"])  # fmt: skip
     assert result.exit_code == 0, result.output
     namespace: dict[str, object] = {}
-    source = (tmp_path / "app" / "generated" / "client.py").read_text()
-    code = source.replace("from .messages import", "from app.generated.messages import")
+    source = (tmp_path / "clash_app" / "generated" / "client.py").read_text()
+    code = source.replace("from .messages import", "from clash_app.generated.messages import")
     sys.path.insert(0, str(tmp_path))
     try:
         exec(compile(code, "client.py", "exec"), namespace)
