@@ -384,9 +384,12 @@ def _carry(schema: Any) -> Any:
     return out
 
 
+# marker keys _mark sets: a spec key of the same name is not carried as if chanspec had set it
+_MARKS = frozenset({UNION_MARK, *("x-" + c for c in CARRIED)})
+
+
 def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
-    out = {k: v for k, v in prop.items() if k not in ("x-" + c for c in (*CARRIED, "oneOf"))}
-    out.pop(UNION_MARK, None)
+    out = {k: v for k, v in prop.items() if k not in _MARKS}
     if "x-discriminator" in out:  # see _routable_discriminators; a field's own key
         out[DISCRIMINATOR_MARK] = out.pop("x-discriminator")
     if "$ref" in out:

@@ -8,6 +8,7 @@ source, the emitted AsyncAPI document and the round trip (spec vs emitted: no fi
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib
 import json
@@ -543,4 +544,38 @@ def test_coerced_default_and_object_size_survive(build: Any) -> None:
     assert props["retries"]["default"] == "three"
     assert props["labels"]["minProperties"] == 1
     assert app.payload("feed", "post")["maxProperties"] == 9
+    assert app.findings() == []
+
+
+def test_carried_values_and_titles_from_a_hostile_spec_stay_inert(build: Any) -> None:
+    app = build(
+        one_message(
+            r"""
+            odd:
+              title: "Evil\"\"\"; import os  # {{ x }} {% y %}"
+              type: object
+              properties: {a: {type: string}}
+            tagged:
+              type: string
+              format: "x\"\"\"\\n{{ y }}"
+              x-note: "'''); __import__('os').system('false') #"
+            """
+        )
+    )
+    names = app.messages.__all__
+    assert "EvilImportOsXY" in names  # the title, as an identifier
+    tree = ast.parse(app.models)  # strings from the spec stay string literals
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    }
+    assert imported <= {"__future__", "typing", "chanspec.runtime", "pydantic", "enum"}
+    assert not any(
+        isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__"
+        for node in ast.walk(tree)
+    )
+    props = app.payload("feed", "post")["properties"]
+    assert props["tagged"]["format"] == 'x"""\\n{{ y }}'
+    assert props["tagged"]["x-note"] == "'''); __import__('os').system('false') #"
     assert app.findings() == []
