@@ -73,7 +73,9 @@ def render_models(service: ServiceModel, header: str) -> str:
     Built by datamodel-code-generator from an OpenAPI ``components.schemas`` bundle so class
     names are ours (message and component names), with our :class:`Message` base class.
     """
-    merged = _routable_discriminators({k: _merge_all_of(v) for k, v in service.schemas.items()})
+    merged = _routable_discriminators(
+        _inherit_descriptions({k: _merge_all_of(v) for k, v in service.schemas.items()})
+    )
     inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
     schemas = {k: _exact_description(_carry(_mark_model(v))) for k, v in inlined.items()}
     extensions = _extension_keys(schemas)
@@ -274,6 +276,34 @@ def _extension_keys(schema: Any) -> set[str]:
         for value in schema:
             found |= _extension_keys(value)
     return found
+
+
+def _inherit_descriptions(schemas: dict[str, Any]) -> dict[str, Any]:
+    """A model built by ``allOf`` from a component says that component's description.
+
+    ``Update: {allOf: [{$ref: Default}, {...}]}`` becomes ``class Update(Default)``; pydantic
+    does not inherit docstrings, so the emitted schema of ``Update`` would lose the
+    description that ``allOf`` gives it. When the schema and its inline parts have no
+    description and exactly one referenced part has one, it is written on the schema.
+    """
+    out: dict[str, Any] = {}
+    for name, schema in schemas.items():
+        parts = schema.get("allOf") if isinstance(schema, dict) else None
+        if not isinstance(parts, list) or "description" in schema:
+            out[name] = schema
+            continue
+        inline = [p for p in parts if isinstance(p, dict) and "$ref" not in p]
+        found = set()
+        for part in parts:
+            ref = part.get("$ref") if isinstance(part, dict) else None
+            target = schemas.get(ref.rsplit("/", 1)[-1]) if isinstance(ref, str) else None
+            if isinstance(target, dict) and isinstance(target.get("description"), str):
+                found.add(target["description"])
+        if len(found) == 1 and not any("description" in p for p in inline):
+            out[name] = {**schema, "description": found.pop()}
+        else:
+            out[name] = schema
+    return out
 
 
 def _routable_discriminators(schemas: dict[str, Any]) -> dict[str, Any]:

@@ -579,3 +579,35 @@ def test_carried_values_and_titles_from_a_hostile_spec_stay_inert(build: Any) ->
     assert props["tagged"]["format"] == 'x"""\\n{{ y }}'
     assert props["tagged"]["x-note"] == "'''); __import__('os').system('false') #"
     assert app.findings() == []
+
+
+def test_model_built_by_all_of_keeps_the_description_all_of_gives_it(build: Any) -> None:
+    app = build(
+        textwrap.dedent(
+            """\
+            channels:
+              feed:
+                address: /ws/feed
+                messages:
+                  update: {payload: {$ref: '#/components/schemas/Update'}}
+            operations:
+              feed_update:
+                action: send
+                channel: {$ref: '#/channels/feed'}
+            components:
+              schemas:
+                Base:
+                  type: object
+                  description: always part of the payload
+                  required: [seq]
+                  properties: {seq: {type: integer}}
+                Update:
+                  allOf:
+                    - {properties: {type: {type: string, const: update}}, required: [type]}
+                    - {$ref: '#/components/schemas/Base'}
+            """
+        )
+    )
+    assert "class Update(Base):" in app.models
+    assert app.payload("feed", "update")["description"] == "always part of the payload"
+    assert app.findings() == []
