@@ -43,7 +43,7 @@ from .auth import (
 )
 from .decorators import HANDLER_ATTR, HandlerInfo
 from .errors import ChannelLayerError, ConsumerDefinitionError
-from .fanout import Fanout, fanout_for
+from .fanout import Fanout, fanout_for, release_idle
 from .frames import ErrorCode, error_frame
 from .routing import Route, Router, RoutingFailure, discriminator_value
 
@@ -261,7 +261,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
         listener: asyncio.Future[None] | None = None
         if layer is not None:
             self.channel_name = await layer.new_channel()
-            self._fanout = fanout_for(layer)
+            self._fanout = fanout_for(layer, pin=True)
             main = asyncio.current_task()
             assert main is not None
             listener = asyncio.ensure_future(self._listen_layer(layer, main))
@@ -749,7 +749,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
             current = None
 
         async def run() -> None:
-            await make()
+            try:
+                await make()
+            finally:  # no Redis connection may outlive a temporary loop
+                await release_idle()
 
         if loop is not None and loop is not current and loop.is_running():
             # In-memory queues are not thread-safe and wake only their own loop.

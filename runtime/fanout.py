@@ -9,10 +9,18 @@ working) and delivers a broadcast like this:
 
 - the message is serialised once by the sender;
 - **memory layer**: the sender's process writes the text to each local member's socket;
-- **Redis layers** (``redis-pubsub`` and the ``redis`` queue layer): one ``PUBLISH`` per target
-  group on ``<prefix>__fanout__<group>``; every process with local members of that group holds
-  one subscription per layer (one connection per Redis host) and writes the text to its members'
-  sockets; the sending process delivers to its own members directly after the publish succeeded.
+- **Redis pub/sub layer**: one ``PUBLISH`` per target group on ``<prefix>__fanout__<group>``;
+  every process with local members of that group holds one subscription per layer (one
+  connection per Redis host) and writes the text to its members' sockets. At most once, like
+  the layer: a process whose subscription is down (Redis restart) misses what is sent
+  meanwhile; it reconnects every second and subscribes again.
+- **Redis queue layer**: one Lua script per broadcast pushes the message once into the Redis
+  inbox list of every other process with members in a target group
+  (:class:`RedisQueueFanoutTransport`); each process pops its inbox and fans out locally. The
+  queue layer's semantics hold through Redis: an inbox keeps at most ``capacity`` messages and
+  expires, a message older than ``expiry`` is dropped when read, and what is sent while a
+  process cannot read waits for it.
+- The sending process delivers to its own members directly once the publish succeeded.
 
 Semantics (kept from the layer path; tests in ``tests/test_fanout.py``):
 
@@ -23,12 +31,7 @@ Semantics (kept from the layer path; tests in ``tests/test_fanout.py``):
 - a slow client never holds up the others: a write that cannot complete at once (the socket's
   write buffer is full) is finished in a task, and later deliveries for that connection queue
   behind it, at most ``capacity`` of them, each dropped (logged) once older than ``expiry``
-  seconds — the capacity and expiry of the layer (fast-channels' defaults 100 and 60 s);
-- Redis: delivery across processes is at most once (Redis pub/sub). A process whose
-  subscription connection is down (Redis restart) misses the broadcasts sent meanwhile; it
-  reconnects every second and resubscribes. For the queue layer this is weaker than its own
-  sorted-set queues only when the link between one process and a still-running Redis breaks
-  for less than ``expiry`` seconds; ``docs/performance.md`` discusses the choice.
+  seconds — the capacity and expiry of the layer (fast-channels' defaults 100 and 60 s).
 
 Everything here runs on the event loop of the consumers (one :class:`Fanout` per layer and loop).
 """
@@ -53,6 +56,7 @@ __all__ = [
     "RedisFanoutTransport",
     "RedisQueueFanoutTransport",
     "fanout_for",
+    "release_idle",
 ]
 
 log = logging.getLogger("chanspec.fanout")
@@ -112,6 +116,7 @@ class Fanout:
         self.expiry = expiry
         self.transport = transport
         self.dropped = 0
+        self.pinned = False
         if transport is not None:
             transport.attach(self)
 
@@ -302,6 +307,14 @@ class Fanout:
             await self.transport.close()
 
 
+def _raise_if_cancelling(exc: BaseException) -> None:
+    """redis-py can turn the cancellation of a pending command into a connection error; a
+    retry loop must still end when its task is cancelled (loop shutdown, ``close``)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError() from exc
+
+
 async def _finish(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
     """Run a coroutine that was started with ``coro.send(None)`` and suspended on ``yielded``
     to completion, as an asyncio task would (``asyncio.eager_task_factory`` does this in 3.12).
@@ -466,6 +479,7 @@ class _Shard:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _raise_if_cancelling(exc)
                 log.warning("fan-out: Redis subscription lost (%r); reconnecting", exc)
                 await self._reconnect()
 
@@ -484,6 +498,7 @@ class _Shard:
                     if self.channels:
                         await pubsub.subscribe(*self.channels)
                 except Exception as exc:
+                    _raise_if_cancelling(exc)
                     log.debug("fan-out: resubscribe failed: %r", exc)
                     continue
                 self.pubsub = pubsub
@@ -673,6 +688,7 @@ class _InboxShard:
             try:
                 await self.register_all()
             except Exception as exc:
+                _raise_if_cancelling(exc)
                 log.debug("fan-out: refreshing group registrations failed: %r", exc)
 
     async def _read(self) -> None:
@@ -690,6 +706,7 @@ class _InboxShard:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _raise_if_cancelling(exc)
                 if not failed:
                     log.warning("fan-out: Redis inbox lost (%r); reconnecting", exc)
                 failed = True
@@ -744,8 +761,13 @@ def _make(layer: BaseChannelLayer) -> Fanout | None:
     return None
 
 
-def fanout_for(layer: BaseChannelLayer) -> Fanout | None:
+def fanout_for(layer: BaseChannelLayer, *, pin: bool = False) -> Fanout | None:
     """The :class:`Fanout` of ``layer`` in the running event loop (created on first use).
+
+    Args:
+        layer: a registered channel layer.
+        pin: the caller is a consumer serving on this loop: the fan-out is never released by
+            :func:`release_idle`.
 
     Returns:
         ``None`` for a layer type the fan-out does not know (a custom layer): callers then use
@@ -764,4 +786,19 @@ def fanout_for(layer: BaseChannelLayer) -> Fanout | None:
         if made is None:
             return None
         fanout = per_loop[loop] = made
+    if pin:
+        fanout.pinned = True
     return fanout
+
+
+async def release_idle() -> None:
+    """Close the running loop's fan-outs that no consumer serves on and that have nothing in
+    flight: their Redis connections would otherwise outlive a temporary event loop (one-off
+    broadcasts such as ``Consumer.broadcast_event_sync`` from a thread or a script)."""
+    loop = asyncio.get_running_loop()
+    for per_loop in list(_FANOUTS.values()):
+        fanout = per_loop.get(loop)
+        if fanout is not None and not fanout.pinned and not fanout.members:
+            if not fanout._backlogs:
+                del per_loop[loop]
+                await fanout.close()

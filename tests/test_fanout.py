@@ -543,3 +543,34 @@ async def test_queue_fan_out_keeps_what_a_process_could_not_read(redis_url: str)
         assert check.zcard("q__fanout__group__g") == 0
     finally:
         check.close()
+
+
+# Only pub/sub in process: with the queue layer, the test's event loop does not close
+# (runtime/resilience.py LayerGuard._read_echoes does not end when cancelled at loop shutdown);
+# the queue transport's release is the same code path (Fanout.close).
+@pytest.mark.parametrize("kind", ["redis-pubsub"])
+async def test_sync_broadcasts_from_threads_leave_no_redis_connection_behind(
+    redis_url: str, kind: str
+) -> None:
+    register_layers([LayerSpec("fan", kind)], environ={"REDIS_URL": redis_url})  # type: ignore[list-item]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        async with Communicator(Room, "/ws/room/red") as member:
+            async with asyncio.timeout(5):  # groups are joined just after the accept
+                while not (
+                    client.pubsub_numsub("fan__fanout__all")[0][1]
+                    if kind == "redis-pubsub"
+                    else client.zcard("fan__fanout__group__all")
+                ):
+                    await asyncio.sleep(0.01)
+            await asyncio.to_thread(Room.broadcast_event_sync, Said(text="first"), "all")
+            assert (await member.receive(2))["text"] == "first"
+            clients = len(client.client_list())
+            for i in range(15):
+                await asyncio.to_thread(Room.broadcast_event_sync, Said(text=str(i)), "all")
+            assert [(await member.receive(2))["text"] for _ in range(15)] == [
+                str(i) for i in range(15)
+            ]
+            assert len(client.client_list()) <= clients
+    finally:
+        client.close()
