@@ -359,7 +359,9 @@ class _Normaliser:
             self.problem("N051", "message has no payload", raw_pointer, warning=True)
             self.schemas[class_name] = {"type": "object"}
             return
-        schema = _bundle(raw_payload, payload, self.component_class)
+        # a payload that refers to itself (``$ref`` to its own pointer) is a recursive model
+        itself = {id(payload): "#/components/schemas/" + class_name} if payload is not None else {}
+        schema = _bundle(raw_payload, payload, self.component_class, itself)
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
             name = str(schema["$ref"]).rsplit("/", 1)[-1]
             target = self.schemas.get(name)
@@ -1014,25 +1016,32 @@ def _component_name(ref: Any) -> str | None:
     return unquote(ref[len(prefix) :]).replace("~1", "/").replace("~0", "~")
 
 
-def _bundle(raw: Any, resolved: Any, names: Mapping[str, str]) -> Any:
+def _bundle(
+    raw: Any, resolved: Any, names: Mapping[str, str], itself: Mapping[int, str] | None = None
+) -> Any:
     """Schema for the model bundle: refs to component schemas point at their class names in
-    the bundle; every other ref is inlined."""
+    the bundle; every other ref is inlined, except one back to a schema in ``itself``
+    (``{id(resolved schema): "#/components/schemas/<Class>"}``), which refers to that class."""
+    refs = itself or {}
     if isinstance(raw, dict):
         ref = raw.get("$ref")
         if isinstance(ref, str):
             name = _component_name(ref)
             if name is not None and name in names:
                 return {"$ref": "#/components/schemas/" + names[name]}
-            return _plain(resolved)
+            if id(resolved) in refs:
+                return {"$ref": refs[id(resolved)]}
+            return _plain(resolved, (), refs)
         res = resolved if isinstance(resolved, dict) else {}
-        return {str(k): _bundle(v, res.get(k), names) for k, v in raw.items()}
+        return {str(k): _bundle(v, res.get(k), names, refs) for k, v in raw.items()}
     if isinstance(raw, list):
         res_list = resolved if isinstance(resolved, list) else []
         return [
-            _bundle(v, res_list[i] if i < len(res_list) else None, names) for i, v in enumerate(raw)
+            _bundle(v, res_list[i] if i < len(res_list) else None, names, refs)
+            for i, v in enumerate(raw)
         ]
     if raw is None and resolved is not None:
-        return _plain(resolved)
+        return _plain(resolved, (), refs)
     return raw
 
 

@@ -611,3 +611,30 @@ def test_model_built_by_all_of_keeps_the_description_all_of_gives_it(build: Any)
     assert "class Update(Base):" in app.models
     assert app.payload("feed", "update")["description"] == "always part of the payload"
     assert app.findings() == []
+
+
+def test_payload_that_refers_to_itself_is_a_recursive_model(build: Any) -> None:
+    app = build(
+        textwrap.dedent(
+            """\
+            channels:
+              tree:
+                address: /ws/tree
+                messages:
+                  node:
+                    payload:
+                      type: object
+                      properties:
+                        label: {type: string}
+                        child: {$ref: '#/channels/tree/messages/node/payload'}
+            operations:
+              tree_node:
+                action: receive
+                channel: {$ref: '#/channels/tree'}
+            """
+        )
+    )
+    assert "child: TreeNodeMessage | None = None" in app.models
+    node = app.messages.TreeNodeMessage.model_validate({"child": {"child": {"label": "leaf"}}})
+    assert node.child.child.label == "leaf"
+    assert app.findings() == []
