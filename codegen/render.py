@@ -72,6 +72,13 @@ def render_models(service: ServiceModel, header: str) -> str:
 
     Built by datamodel-code-generator from an OpenAPI ``components.schemas`` bundle so class
     names are ours (message and component names), with our :class:`Message` base class.
+    Before that the bundle is prepared so that the models, and the document emitted from
+    them, say what the spec says (docs/generated-code.md): ``allOf`` parts written as one
+    schema (:func:`_merge_all_of`), descriptions ``allOf`` gives (:func:`_inherit_descriptions`),
+    discriminators pydantic cannot route on carried instead (:func:`_routable_discriminators`),
+    union components inlined at their properties (:func:`_inline_union_refs`), and what no
+    Python type says marked for ``json_schema_extra`` (:func:`_mark_union`, :func:`_mark_model`,
+    :func:`_carry`, :func:`_exact_description`); the spec's ``x-`` extensions are kept too.
     """
     merged = _routable_discriminators(
         _inherit_descriptions({k: _merge_all_of(v) for k, v in service.schemas.items()})
