@@ -638,3 +638,15 @@ def test_payload_that_refers_to_itself_is_a_recursive_model(build: Any) -> None:
     node = app.messages.TreeNodeMessage.model_validate({"child": {"child": {"label": "leaf"}}})
     assert node.child.child.label == "leaf"
     assert app.findings() == []
+
+
+def test_a_model_keeping_extra_fields_is_emitted_without_additional_properties_true() -> None:
+    from chanspec.runtime import Message
+    from chanspec.runtime.asyncapi.schemas import payload_schema
+    from pydantic import ConfigDict
+
+    class Open(Message):
+        model_config = ConfigDict(extra="allow")
+        x: int | None = None
+
+    assert payload_schema(Open) == {"type": "object", "properties": {"x": {"type": "integer"}}}

@@ -12,7 +12,8 @@ names) and says some things differently from how a spec author writes them. This
   writes it for an optional property whose referenced schema has the default) unless the
   field carries ``nullable`` (see below);
 - ``$defs`` are inlined; recursive models stay as ``$ref`` to ``#/components/schemas/<Name>``;
-- the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it);
+- the ``minLength: 1`` pydantic adds to URL types is dropped (``format: uri`` implies it), and
+  so is ``additionalProperties: true`` (a model keeping extra fields; JSON Schema's default);
 - what the generator carried in a field's ``json_schema_extra`` because no Python type says it
   (codegen/render.py ``_carry``) goes back where the spec has it: ``nullable: true`` keeps the
   ``null`` of an optional ``X | None = None``; ``format`` and ``uniqueItems`` move into the
@@ -120,6 +121,8 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
         _one_of(schema, null_inside=union == "oneOf")
     if schema.get("format") in URL_FORMATS and schema.get("minLength") == 1:
         del schema["minLength"]  # pydantic's URL types add it; a URI is never empty anyway
+    if schema.get("additionalProperties") is True:
+        del schema["additionalProperties"]  # a model with extra="allow": JSON Schema's default
     props = schema.get("properties")
     if isinstance(props, dict):
         required = set(schema.get("required", []))
