@@ -467,8 +467,9 @@ async def run(args: argparse.Namespace) -> None:
     started = time.monotonic()
     loads = [load_average()]
     results: Results = {}
+    redis_url: str | None = None
+    redis_proc: subprocess.Popen[bytes] | None = None
     try:
-        redis_url: str | None = None
         if not args.no_redis:
             if args.redis_url:
                 redis_url = args.redis_url
@@ -527,8 +528,10 @@ async def run(args: argparse.Namespace) -> None:
                 file=sys.stderr,
                 flush=True,
             )
-    finally:
-        stop_all(procs)
+    finally:  # the app servers first: Redis going away under them would log errors
+        stop_all(procs[1:] if redis_proc is not None else procs)
+        if redis_proc is not None:
+            stop_all([redis_proc])
     layers_run = ["memory", "pubsub", "queue"] if redis_url else ["memory"]
     print(
         f"# chanspec benchmark ({'quick' if args.quick else 'full'}, {repeats} interleaved "

@@ -670,6 +670,11 @@ class Consumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         """Send ``event`` to every consumer in ``groups`` over this class's channel layer.
 
+        The event is serialised once and handed to the members by the fan-out
+        (:mod:`chanspec.runtime.fanout`): an outgoing message without an event handler is
+        validated once per consumer class and written to the sockets; an event with a handler
+        runs it in each member, in order with that connection's other messages.
+
         Args:
             event: an event model (handled by an ``@event_handler``) or one of the channel's
                 outgoing messages (passed through to the sockets).

@@ -162,7 +162,9 @@ class Fanout:
                 await self.leave(group, member)
             except Exception:  # Redis down: the subscription is dropped on reconnect anyway
                 log.warning("fan-out: unsubscribing from %r failed", group, exc_info=True)
-        self._backlogs.pop(member.channel_name, None)
+        backlog = self._backlogs.pop(member.channel_name, None)
+        if backlog is not None:
+            backlog.clear()  # its drain task stops after what is in flight
 
     # ---- broadcasting -----------------------------------------------------------------------
 
