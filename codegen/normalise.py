@@ -253,20 +253,27 @@ class _Normaliser:
                 owner = name[: -len("Message")]
             self.schemas[name] = self.hoist(self.schemas[name], owner, top=True)
 
-    def hoist(self, schema: Any, base: str, *, top: bool = False) -> Any:
-        """``schema`` with its inline class-making parts hoisted; ``base`` names them."""
+    def hoist(self, schema: Any, base: str, *, top: bool = False, item: bool = False) -> Any:
+        """``schema`` with its inline class-making parts hoisted; ``base`` names them.
+
+        ``item``: ``schema`` is the ``items`` of an array, where a constrained primitive
+        (``{type: integer, minimum: 0}``) also becomes a class (a ``RootModel``)."""
         if not isinstance(schema, dict) or "$ref" in schema:
             return schema
-        if not top and _class_like(schema):
+        primitive_item = item and _constrained_primitive(schema)
+        if not top and (_class_like(schema) or primitive_item):
             title = schema.get("title")
             wanted = pascal_case(title) if isinstance(title, str) and title.strip() else base
             if not wanted[:1].isalpha():
                 wanted = "S" + wanted.lstrip("_")
             name = unique(wanted, self.class_names, sep="")
-            moved = {k: v for k, v in schema.items() if k not in _ANNOTATIONS or k == "title"}
+            # annotations stay where the schema is used (a field's description); the items of
+            # an array have no field, so there they move into the class too
+            stays = set() if primitive_item else _ANNOTATIONS - {"title"}
+            moved = {k: v for k, v in schema.items() if k not in stays}
             self.schemas[name] = moved
             self.schemas[name] = self.hoist(moved, name, top=True)
-            kept = {k: v for k, v in schema.items() if k in _ANNOTATIONS and k != "title"}
+            kept = {k: v for k, v in schema.items() if k in stays}
             return {"$ref": "#/components/schemas/" + name, **kept}
         out = dict(schema)
         props = out.get("properties")
@@ -275,7 +282,7 @@ class _Normaliser:
                 k: self.hoist(v, base + pascal_case(str(k))) for k, v in props.items()
             }
         if isinstance(out.get("items"), dict):
-            out["items"] = self.hoist(out["items"], base + "Item")
+            out["items"] = self.hoist(out["items"], base + "Item", item=True)
         if isinstance(out.get("additionalProperties"), dict):
             out["additionalProperties"] = self.hoist(out["additionalProperties"], base + "Value")
         for key in ("oneOf", "anyOf"):
@@ -944,6 +951,29 @@ def _class_like(schema: dict[str, Any]) -> bool:
         return True
     enum = schema.get("enum")
     return isinstance(enum, list) and len(enum) > 1 and kind in (None, "string", "integer")
+
+
+# Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same
+# format (uuid -> UUID -> "uuid"); any other is carried in json_schema_extra (render.py).
+SHOWN_FORMATS = frozenset(
+    {"binary", "date", "date-time", "duration", "email", "ipv4", "ipv6", "time", "uri", "uuid",
+     "uuid1", "uuid3", "uuid4", "uuid5"}
+)  # fmt: skip
+
+
+def _constrained_primitive(schema: dict[str, Any]) -> bool:
+    """True for a string/number/integer/boolean schema that says more than its type (and a
+    format pydantic shows): datamodel-code-generator makes a ``RootModel`` of such array items
+    and names it after the property (``Id``, ``Id1``: numbered in document order)."""
+    kind = schema.get("type")
+    if kind not in ("string", "number", "integer", "boolean"):
+        return False
+    if any(k in schema for k in ("allOf", "oneOf", "anyOf", "not", "const", "enum")):
+        return False
+    rest = set(schema) - {"type", "title"}
+    if schema.get("format") in SHOWN_FORMATS:
+        rest.discard("format")
+    return bool(rest)
 
 
 def _member_suffix(member: Any, index: int) -> str:

@@ -25,6 +25,7 @@ from datamodel_code_generator.format import PythonVersion
 from .client_render import render_client
 from .model import ChannelModel, ServiceModel
 from .naming import RESERVED_METHODS
+from .normalise import SHOWN_FORMATS
 from .pyliteral import py_comment, py_docstring, py_literal
 from .security import security_context
 
@@ -152,10 +153,6 @@ DEFAULT_MARK = "x-chanspec-default"  # the spec's default the model had to coerc
 # idn-email ...) would be lost or changed. ``password`` and ``path`` stay plain strings
 # (TYPE_MAPPINGS): a SecretStr would go out as "**********", a Path in the OS's spelling.
 TYPE_MAPPINGS = ["password=string", "path=string"]
-SHOWN_FORMATS = frozenset(
-    {"binary", "date", "date-time", "duration", "email", "ipv4", "ipv6", "time", "uri", "uuid",
-     "uuid1", "uuid3", "uuid4", "uuid5"}
-)  # fmt: skip
 
 
 # keywords whose meaning depends on the other keywords of the same schema object
@@ -384,7 +381,7 @@ def _mark_union(schema: Any) -> Any:
     return out
 
 
-def _carry(schema: Any) -> Any:
+def _carry(schema: Any, top: bool = True) -> Any:
     """``schema`` with what models cannot show of each property marked for ``json_schema_extra``.
 
     For every property (at any depth) that is not a ``$ref``:
@@ -407,10 +404,12 @@ def _carry(schema: Any) -> Any:
     has them.
     """
     if isinstance(schema, list):
-        return [_carry(v) for v in schema]
+        return [_carry(v, False) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: v if _is_ext(k) else _carry(v) for k, v in schema.items()}
+    out = {k: v if _is_ext(k) else _carry(v, False) for k, v in schema.items()}
+    if top and out.get("type") in ("string", "number", "integer", "boolean"):
+        out = _mark(out, required=True)  # a RootModel: its root field carries the marks
     props = out.get("properties")
     if isinstance(props, dict):
         listed = out.get("required")

@@ -650,3 +650,34 @@ def test_a_model_keeping_extra_fields_is_emitted_without_additional_properties_t
         x: int | None = None
 
     assert payload_schema(Open) == {"type": "object", "properties": {"x": {"type": "integer"}}}
+
+
+def test_constrained_array_items_have_stable_names_and_keep_their_format(build: Any) -> None:
+    app = build(
+        textwrap.dedent(
+            """\
+            channels:
+              feed:
+                address: /ws/feed
+                messages:
+                  post:
+                    payload:
+                      type: object
+                      properties:
+                        ids: {type: array, items: {type: integer, format: int64, minimum: 0}}
+                  other:
+                    payload:
+                      type: object
+                      properties:
+                        ids: {type: array, items: {type: integer, minimum: 5}}
+            operations:
+              feed_post:
+                action: receive
+                channel: {$ref: '#/channels/feed'}
+            """
+        )
+    )
+    assert {"FeedPostIdsItem", "FeedOtherIdsItem"} <= set(app.messages.__all__)  # no Id, Id1
+    ids = app.payload("feed", "post")["properties"]["ids"]
+    assert ids["items"] == {"type": "integer", "format": "int64", "minimum": 0}
+    assert app.findings() == []

@@ -24,10 +24,6 @@ class Priority(Enum):
     integer_3 = 3
 
 
-class Tag(RootModel[str]):
-    root: Annotated[str, Field(min_length=1)]
-
-
 class RegisteredPayload(Message):
     user_id: UUID
     created_at: AwareDatetime
@@ -48,6 +44,10 @@ class RegistrationRole(Enum):
     guest = "guest"
 
 
+class RegistrationTagsItem(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
+
+
 class Registration(Message):
     username: Annotated[
         str, Field(max_length=32, min_length=3, pattern="^[a-z][a-z0-9_]*$")
@@ -62,7 +62,9 @@ class Registration(Message):
     priority: Priority | None = None
     nickname: Annotated[str | None, Field(max_length=20)]
     bio: str | None
-    tags: Annotated[list[Tag] | None, Field(max_length=5, min_length=1)] = None
+    tags: Annotated[
+        list[RegistrationTagsItem] | None, Field(max_length=5, min_length=1)
+    ] = None
     newsletter: bool = False
     country: str = "NL"
 
@@ -82,6 +84,6 @@ __all__ = [
     "RegisteredPayload",
     "Registration",
     "RegistrationRole",
+    "RegistrationTagsItem",
     "Status",
-    "Tag",
 ]
