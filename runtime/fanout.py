@@ -293,9 +293,12 @@ class Fanout:
                     continue
                 if isinstance(item, str):
                     await member.send(text_data=item)
-                else:
+                    continue
+                try:
                     await item()
-        except Exception as exc:
+                except Exception:  # an event's failure must not lose what follows it
+                    log.exception("fan-out: event for %s failed", name)
+        except Exception as exc:  # the connection is closing: its disconnect removes it
             log.debug("fan-out: delivery to %s failed: %r", name, exc)
         finally:
             if self._backlogs.get(name) is backlog:
@@ -450,18 +453,25 @@ class _Shard:
         self.pubsub: Any = None
         self.reader: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
+        self.wake = asyncio.Event()
 
     async def publish(self, channel: str, payload: str) -> None:
         await self.redis.publish(channel, payload)
 
     async def subscribe(self, channel: str) -> None:
         self.channels.add(channel)
-        async with self.lock:
-            if self.pubsub is None:
-                self.pubsub = self.redis.pubsub()
-            await self.pubsub.subscribe(channel)
+        try:
+            async with self.lock:
+                if self.pubsub is None:
+                    self.pubsub = self.redis.pubsub()
+                await self.pubsub.subscribe(channel)
+        except Exception:
+            self.pubsub = None  # the reader reconnects and subscribes every channel again
+            raise
+        finally:
             if self.reader is None or self.reader.done():
                 self.reader = asyncio.get_running_loop().create_task(self._read())
+            self.wake.set()
 
     async def unsubscribe(self, channel: str) -> None:
         self.channels.discard(channel)
@@ -474,7 +484,12 @@ class _Shard:
             try:
                 pubsub = self.pubsub
                 if pubsub is None:
-                    return
+                    await self._reconnect()
+                    continue
+                if not pubsub.subscribed:  # every group left: wait for the next subscribe
+                    self.wake.clear()
+                    await self.wake.wait()
+                    continue
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
                 if message is not None and message.get("type") == "message":
                     self.on_message(message["data"])
@@ -652,6 +667,7 @@ class _InboxShard:
         self.script = self.redis.register_script(_QUEUE_PUBLISH)
         self.inbox = transport.inbox_prefix() + transport.origin
         self.keys: set[str] = set()
+        self.lock = asyncio.Lock()
         self.reader: asyncio.Task[None] | None = None
         self.refresher: asyncio.Task[None] | None = None
 
@@ -665,16 +681,18 @@ class _InboxShard:
 
     async def join(self, key: str) -> None:
         self.keys.add(key)
-        await self.redis.zadd(key, {self.transport.origin: time.time()})
         loop = asyncio.get_running_loop()
-        if self.reader is None or self.reader.done():
+        if self.reader is None or self.reader.done():  # it also registers again after errors
             self.reader = loop.create_task(self._read())
         if self.refresher is None or self.refresher.done():
             self.refresher = loop.create_task(self._refresh())
+        async with self.lock:  # a leave and a join of one group reach Redis in order
+            await self.redis.zadd(key, {self.transport.origin: time.time()})
 
     async def leave(self, key: str) -> None:
         self.keys.discard(key)
-        await self.redis.zrem(key, self.transport.origin)
+        async with self.lock:
+            await self.redis.zrem(key, self.transport.origin)
 
     async def register_all(self) -> None:
         if self.keys:
@@ -694,13 +712,15 @@ class _InboxShard:
                 log.debug("fan-out: refreshing group registrations failed: %r", exc)
 
     async def _read(self) -> None:
-        failed = False
+        failed, register = False, True  # register: a join's own ZADD may have failed
         while True:
             try:
-                if failed:
-                    await self.register_all()  # Redis may have restarted empty
-                    failed = False
-                    log.warning("fan-out: Redis inbox restored (%d groups)", len(self.keys))
+                if register:
+                    await self.register_all()  # after errors: Redis may have restarted empty
+                    register = False
+                    if failed:
+                        failed = False
+                        log.warning("fan-out: Redis inbox restored (%d groups)", len(self.keys))
                 pop = self.redis.blpop([self.inbox], timeout=self.transport.pop_timeout)
                 item = await pop  # type: ignore[misc]  # redis-py types sync and async alike
                 if item is not None:
@@ -711,7 +731,7 @@ class _InboxShard:
                 _raise_if_cancelling(exc)
                 if not failed:
                     log.warning("fan-out: Redis inbox lost (%r); reconnecting", exc)
-                failed = True
+                failed = register = True
                 await asyncio.sleep(RECONNECT_DELAY_S)
 
     async def close(self) -> None:

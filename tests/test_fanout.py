@@ -32,7 +32,12 @@ from chanspec.runtime import (
     register_layers,
     ws_handler,
 )
-from chanspec.runtime.fanout import Fanout, RedisQueueFanoutTransport, fanout_for
+from chanspec.runtime.fanout import (
+    Fanout,
+    RedisFanoutTransport,
+    RedisQueueFanoutTransport,
+    fanout_for,
+)
 from chanspec.runtime.testing import Communicator
 from fast_channels.layers import InMemoryChannelLayer, get_channel_layer, register_channel_layer
 from starlette.applications import Starlette
@@ -574,3 +579,30 @@ async def test_sync_broadcasts_from_threads_leave_no_redis_connection_behind(
             assert len(client.client_list()) <= clients
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("queue", [False, True], ids=["pubsub", "queue"])
+async def test_a_join_while_redis_is_down_is_completed_when_it_is_back(
+    own_redis: RedisServer, queue: bool
+) -> None:
+    def make() -> Fanout:
+        hosts = [{"address": own_redis.url}]
+        if queue:
+            return Fanout(RedisQueueFanoutTransport(hosts, "d"))
+        return Fanout(RedisFanoutTransport(hosts, "d"))
+
+    a, b = make(), make()
+    member = SlowSocket("on-a")
+    try:
+        own_redis.stop()
+        with pytest.raises(redis.ConnectionError):
+            await a.join("g", member)
+        own_redis.start()  # same port, empty
+        async with asyncio.timeout(10):
+            while not member.frames:
+                await b.broadcast(["g"], "back")
+                await asyncio.sleep(0.2)
+        assert set(member.frames) == {"back"}
+    finally:
+        await a.close()
+        await b.close()
