@@ -1046,12 +1046,23 @@ def _component_name(ref: Any) -> str | None:
     return unquote(ref[len(prefix) :]).replace("~1", "/").replace("~0", "~")
 
 
+# Keywords whose value is a map of schemas / a schema or a list of schemas (JSON Schema).
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SUBSCHEMAS = (
+    "items", "additionalItems", "prefixItems", "additionalProperties", "not", "if", "then",
+    "else", "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties", "allOf",
+    "anyOf", "oneOf",
+)  # fmt: skip
+
+
 def _bundle(
     raw: Any, resolved: Any, names: Mapping[str, str], itself: Mapping[int, str] | None = None
 ) -> Any:
     """Schema for the model bundle: refs to component schemas point at their class names in
     the bundle; every other ref is inlined, except one back to a schema in ``itself``
-    (``{id(resolved schema): "#/components/schemas/<Class>"}``), which refers to that class."""
+    (``{id(resolved schema): "#/components/schemas/<Class>"}``), which refers to that class.
+    Only subschemas are bundled; other values (``examples``, extensions, keys no JSON Schema
+    knows) are copied resolved, as the spec says them."""
     refs = itself or {}
     if isinstance(raw, dict):
         ref = raw.get("$ref")
@@ -1063,7 +1074,18 @@ def _bundle(
                 return {"$ref": refs[id(resolved)]}
             return _plain(resolved, (), refs)
         res = resolved if isinstance(resolved, dict) else {}
-        return {str(k): _bundle(v, res.get(k), names, refs) for k, v in raw.items()}
+        out: dict[str, Any] = {}
+        for k, v in raw.items():
+            key = str(k)
+            if key in _SUBSCHEMA_MAPS and isinstance(v, dict):
+                found = res.get(k)
+                sub: dict[Any, Any] = found if isinstance(found, dict) else {}
+                out[key] = {str(n): _bundle(s, sub.get(n), names, refs) for n, s in v.items()}
+            elif key in _SUBSCHEMAS:
+                out[key] = _bundle(v, res.get(k), names, refs)
+            else:  # a keyword's value, an extension, an unknown key: as the spec says it
+                out[key] = _plain(res.get(k, v), (), refs)
+        return out
     if isinstance(raw, list):
         res_list = resolved if isinstance(resolved, list) else []
         return [

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -86,7 +87,7 @@ def render_models(service: ServiceModel, header: str) -> str:
     )
     inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
     schemas = {k: _exact_description(_carry(_mark_model(v))) for k, v in inlined.items()}
-    extensions = _extension_keys(schemas)
+    extensions = set().union(*(_extension_keys(v) for v in schemas.values()))
     bundle = {
         "openapi": "3.0.3",
         "info": {"title": "messages", "version": "0"},
@@ -184,7 +185,7 @@ def _merge_all_of(schema: Any) -> Any:
         return [_merge_all_of(v) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: v if _is_ext(k) else _merge_all_of(v) for k, v in schema.items()}
+    out = _apply(schema, _merge_all_of)
     members = out.get("allOf")
     if (
         not isinstance(members, list)
@@ -245,7 +246,7 @@ def _inline_union_refs(schemas: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in schema]
         if not isinstance(schema, dict):
             return schema
-        out = {k: v if _is_ext(k) else walk(v) for k, v in schema.items()}
+        out = _apply(schema, walk)
         props = out.get("properties")
         if isinstance(props, dict):
             for name, prop in props.items():
@@ -264,21 +265,52 @@ def _is_ext(key: Any) -> bool:
     return isinstance(key, str) and key.startswith("x-")
 
 
+def _apply(schema: dict[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+    """A copy of ``schema`` with ``fn`` applied to each of its subschemas (JSON Schema
+    structure: ``properties`` values, ``items``, ``allOf`` members ...); every other value
+    (keywords, extensions, unknown keys) is copied as it is."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: fn(v) for k, v in value.items()}
+        elif key in (*_SCHEMA_ONE, "additionalItems", "propertyNames", "unevaluatedItems",
+                     "unevaluatedProperties") and isinstance(value, dict):  # fmt: skip
+            out[key] = fn(value)
+        elif key in (*_SCHEMA_LISTS, "items") and isinstance(value, list):
+            out[key] = [fn(v) for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+# Keywords of JSON Schema (draft-07 to 2020-12) and of the OpenAPI/AsyncAPI Schema Objects;
+# any other key of a schema is the spec author's and is kept in ``json_schema_extra``.
+_KEYWORDS = frozenset(
+    {"$schema", "$id", "$ref", "$comment", "$defs", "$anchor", "$dynamicRef", "$dynamicAnchor",
+     "$vocabulary", "$recursiveRef", "$recursiveAnchor", "definitions", "type", "enum", "const",
+     "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
+     "minLength", "pattern", "items", "additionalItems", "prefixItems", "maxItems", "minItems",
+     "uniqueItems", "contains", "maxContains", "minContains", "maxProperties", "minProperties",
+     "required", "properties", "patternProperties", "additionalProperties", "dependencies",
+     "dependentRequired", "dependentSchemas", "propertyNames", "unevaluatedItems",
+     "unevaluatedProperties", "if", "then", "else", "allOf", "anyOf", "oneOf", "not", "format",
+     "contentEncoding", "contentMediaType", "contentSchema", "title", "description", "default",
+     "readOnly", "writeOnly", "examples", "example", "deprecated", "discriminator",
+     "externalDocs", "xml", "nullable"}
+)  # fmt: skip
+
+
 def _extension_keys(schema: Any) -> set[str]:
-    """Every ``x-`` key the spec uses in a schema (not ours): kept in ``json_schema_extra``."""
+    """Every key a schema uses that is the spec author's (``x-`` extensions that are not ours,
+    keywords no JSON Schema version knows): kept in ``json_schema_extra``."""
     ours = {"x-description", "x-discriminator", UNION_MARK, DISCRIMINATOR_MARK, DEFAULT_MARK}
     ours.update("x-" + k for k in (*CARRIED, *OBJECT_CARRIED))
     found: set[str] = set()
     if isinstance(schema, dict):
-        for key, value in schema.items():
-            if _is_ext(key):
-                if key not in ours:
-                    found.add(key)
-            else:
-                found |= _extension_keys(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            found |= _extension_keys(value)
+        found.update(
+            k for k in schema if isinstance(k, str) and k not in ours and k not in _KEYWORDS
+        )
+        _apply(schema, lambda sub: found.update(_extension_keys(sub)))
     return found
 
 
@@ -343,7 +375,7 @@ def _routable_discriminators(schemas: dict[str, Any]) -> dict[str, Any]:
             return [fix(v) for v in schema]
         if not isinstance(schema, dict):
             return schema
-        out = {k: v if _is_ext(k) else fix(v) for k, v in schema.items()}
+        out = _apply(schema, fix)
         found = out.get("discriminator")
         name = found.get("propertyName") if isinstance(found, dict) else found
         members = [*(out.get("oneOf") or []), *(out.get("anyOf") or [])]
@@ -407,7 +439,7 @@ def _carry(schema: Any, top: bool = True) -> Any:
         return [_carry(v, False) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: v if _is_ext(k) else _carry(v, False) for k, v in schema.items()}
+    out = _apply(schema, lambda sub: _carry(sub, False))
     if top and out.get("type") in ("string", "number", "integer", "boolean"):
         out = _mark(out, required=True)  # a RootModel: its root field carries the marks
     props = out.get("properties")

@@ -681,3 +681,21 @@ def test_constrained_array_items_have_stable_names_and_keep_their_format(build: 
     ids = app.payload("feed", "post")["properties"]["ids"]
     assert ids["items"] == {"type": "integer", "format": "int64", "minimum": 0}
     assert app.findings() == []
+
+
+def test_keywords_no_json_schema_knows_survive(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            view:
+              type: object
+              schema: {$ref: '#/components/schemas/View'}
+            x-odd: {type: string, test: true}
+            """
+        )
+        + "components:\n  schemas:\n    View: {type: object, properties: {a: {type: string}}}\n"
+    )
+    props = app.payload("feed", "post")["properties"]
+    assert props["view"]["schema"] == {"type": "object", "properties": {"a": {"type": "string"}}}
+    assert props["x-odd"] == {"type": "string", "test": True}  # a property named x-...
+    assert app.findings() == []
