@@ -321,9 +321,9 @@ class Consumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
         for group in self.groups:
-            await self._require_layer().group_add(group, self.channel_name)
-            if self._fanout is not None:
+            if self._fanout is not None:  # first: its local registration takes no round trip
                 await self._fanout.join(group, self._fanout_member())
+            await self._require_layer().group_add(group, self.channel_name)
         await self.post_authentication()
 
     async def authenticate(self) -> bool:
