@@ -1056,13 +1056,19 @@ _SUBSCHEMAS = (
 
 
 def _bundle(
-    raw: Any, resolved: Any, names: Mapping[str, str], itself: Mapping[int, str] | None = None
+    raw: Any,
+    resolved: Any,
+    names: Mapping[str, str],
+    itself: Mapping[int, str] | None = None,
+    top: bool = True,
 ) -> Any:
     """Schema for the model bundle: refs to component schemas point at their class names in
     the bundle; every other ref is inlined, except one back to a schema in ``itself``
     (``{id(resolved schema): "#/components/schemas/<Class>"}``), which refers to that class.
     Only subschemas are bundled; other values (``examples``, extensions, keys no JSON Schema
-    knows) are copied resolved, as the spec says them."""
+    knows) are copied resolved, as the spec says them. The schema itself (``top``) is always
+    written out: a payload that is a ``$ref`` to a schema elsewhere in the document is that
+    schema, not a reference to itself."""
     refs = itself or {}
     if isinstance(raw, dict):
         ref = raw.get("$ref")
@@ -1070,9 +1076,9 @@ def _bundle(
             name = _component_name(ref)
             if name is not None and name in names:
                 return {"$ref": "#/components/schemas/" + names[name]}
-            if id(resolved) in refs:
+            if id(resolved) in refs and not top:
                 return {"$ref": refs[id(resolved)]}
-            return _plain(resolved, (), refs)
+            return _plain(resolved, (), refs, top=top)
         res = resolved if isinstance(resolved, dict) else {}
         out: dict[str, Any] = {}
         for k, v in raw.items():
@@ -1080,20 +1086,22 @@ def _bundle(
             if key in _SUBSCHEMA_MAPS and isinstance(v, dict):
                 found = res.get(k)
                 sub: dict[Any, Any] = found if isinstance(found, dict) else {}
-                out[key] = {str(n): _bundle(s, sub.get(n), names, refs) for n, s in v.items()}
+                out[key] = {
+                    str(n): _bundle(s, sub.get(n), names, refs, False) for n, s in v.items()
+                }
             elif key in _SUBSCHEMAS:
-                out[key] = _bundle(v, res.get(k), names, refs)
+                out[key] = _bundle(v, res.get(k), names, refs, False)
             else:  # a keyword's value, an extension, an unknown key: as the spec says it
                 out[key] = _plain(res.get(k, v), (), refs)
         return out
     if isinstance(raw, list):
         res_list = resolved if isinstance(resolved, list) else []
         return [
-            _bundle(v, res_list[i] if i < len(res_list) else None, names, refs)
+            _bundle(v, res_list[i] if i < len(res_list) else None, names, refs, False)
             for i, v in enumerate(raw)
         ]
     if raw is None and resolved is not None:
-        return _plain(resolved, (), refs)
+        return _plain(resolved, (), refs, top=top)
     return raw
 
 
