@@ -299,7 +299,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             main.cancel()
 
     async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
-        """Authenticate, accept, join groups, then run :meth:`post_authentication`."""
+        """Authenticate, join groups, accept, then run :meth:`post_authentication`."""
         self.path_params = {k: str(v) for k, v in (self.scope.get("path_params") or {}).items()}
         self.groups = []  # a refused connection has none (not even a class-level list's)
         code = CLOSE_UNAUTHENTICATED
@@ -318,12 +318,20 @@ class Consumer(AsyncJsonWebsocketConsumer):
         if not allowed:
             await self._refuse(code, challenges)
             raise StopConsumer  # a refused connection handles nothing more, not even a frame
-        await self.accept()
+        # groups are joined before the handshake is accepted, so a client that sees the
+        # connection open misses no broadcast sent after that; what arrives meanwhile waits
+        # (the fan-out holds it; layer messages are dispatched after this handler returns)
         self.groups = [t.format(**self.path_params) for t in self.groups_templates()]
+        member = self._fanout_member() if self._fanout is not None else None
+        if self._fanout is not None and member is not None:
+            self._fanout.hold(member)
         for group in self.groups:
-            if self._fanout is not None:  # first: its local registration takes no round trip
-                await self._fanout.join(group, self._fanout_member())
+            if self._fanout is not None and member is not None:  # first: no round trip
+                await self._fanout.join(group, member)
             await self._require_layer().group_add(group, self.channel_name)
+        await self.accept()
+        if self._fanout is not None and member is not None:
+            self._fanout.release(member)
         await self.post_authentication()
 
     async def authenticate(self) -> bool:
@@ -780,9 +788,7 @@ def _layer_unavailable(exc: BaseException) -> bool:
 
 
 _Decoder = tuple[TypeAdapter[Any], dict[type[BaseModel], Route], str]
-_DECODERS: weakref.WeakKeyDictionary[type[Consumer], _Decoder | None] = (
-    weakref.WeakKeyDictionary()
-)
+_DECODERS: weakref.WeakKeyDictionary[type[Consumer], _Decoder | None] = weakref.WeakKeyDictionary()
 
 
 def _decode_fast(cls: type[Consumer], text: str) -> tuple[Route, BaseModel] | None:

@@ -139,6 +139,22 @@ class Fanout:
         if first and self.transport is not None:
             await self.transport.subscribe(group)
 
+    def hold(self, member: Member) -> None:
+        """Queue deliveries to ``member`` instead of writing them, until :meth:`release`.
+
+        For a connection that joins its groups before its handshake is accepted (so it misses
+        no broadcast sent once the client sees the connection open): nothing may be written to
+        a socket before ``accept``. At most ``capacity`` deliveries wait, as for a slow socket.
+        """
+        self._backlogs.setdefault(member.channel_name, deque())
+
+    def release(self, member: Member) -> None:
+        """Write what :meth:`hold` queued for ``member``, in order (in a task), and write
+        directly again from now on."""
+        backlog = self._backlogs.pop(member.channel_name, None)
+        if backlog:
+            self._start_drain(member, None, None, backlog)
+
     async def leave(self, group: str, member: Member) -> None:
         """Remove ``member`` from ``group`` (unsubscribing when no local member is left)."""
         name = member.channel_name

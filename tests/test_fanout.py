@@ -606,3 +606,23 @@ async def test_a_join_while_redis_is_down_is_completed_when_it_is_back(
     finally:
         await a.close()
         await b.close()
+
+
+class EagerRoom(Room):
+    """Broadcasts to its own room between joining its groups and accepting the handshake:
+    what any other connection's broadcast can do at that moment."""
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await Room.broadcast_event(Said(text="before accept"), "room_" + self.path_params["room"])
+        await self.broadcast_message(Said(text="raw before accept"))
+        await super().accept(subprotocol, headers)
+
+
+async def test_groups_are_joined_before_accept_and_early_broadcasts_wait(
+    layer: CountingLayer,
+) -> None:
+    async with Communicator(EagerRoom, "/ws/room/red") as a:
+        # both broadcasts reached the joining connection, after its handshake, in order
+        assert await a.receive() == {"action": "said", "text": "before accept", "seq": 0}
+        assert await a.receive() == {"action": "said", "text": "raw before accept", "seq": 0}
+        assert await a.receive_nothing()
