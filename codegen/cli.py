@@ -33,8 +33,9 @@ from .sides import AppLoadError, app_document, load_side
 __all__ = ["MISMATCH_CODES", "main"]
 
 #: Notes about user handlers that make ``chanspec check`` fail: a handler of an operation the
-#: spec no longer has (G002), a handler whose signature differs from the spec (G003).
-MISMATCH_CODES = frozenset({"G002", "G003"})
+#: spec no longer has (G002), a handler whose signature differs from the spec (G003), a handler
+#: of an operation the spec renamed (G005).
+MISMATCH_CODES = frozenset({"G002", "G003", "G005"})
 
 
 def _print_problems(problems: list[Problem]) -> None:

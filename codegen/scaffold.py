@@ -10,7 +10,7 @@ of the user's file is still present, in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -26,6 +26,7 @@ SCAFFOLD_CODES = {
     "G002": "handler for an operation the spec no longer has",
     "G003": "handler signature differs from the spec",
     "G004": "consumer module cannot be parsed: not updated",
+    "G005": "handler of an operation the spec renamed: no second handler added for its message",
 }
 
 
@@ -204,10 +205,39 @@ def update_consumer(
         return result
     have = _handlers(module, cls)
     replaced: dict[cst.FunctionDef, cst.FunctionDef] = {}
+    # a renamed operation: the spec has a new operation taking exactly the message a handler
+    # of a vanished operation takes; a stub for it would be a second handler of that message
+    # (the class could not be defined), so the user is told to rename the operation id
+    renamed: dict[str, str] = {}  # new operation -> old operation
+    for op, handler in have.items():
+        if op in wanted or not handler.signature[0]:
+            continue
+        for new_op, stub in wanted.items():
+            if (
+                new_op not in have
+                and new_op not in renamed
+                and (stub.signature[0] == handler.signature[0])
+            ):
+                renamed[new_op] = op
+                break
+    old_to_new = {old: new for new, old in renamed.items()}
+    located: list[tuple[str, int]] = []  # (operation, index of its note) to relocate
     for op, handler in have.items():
         pos = positions[handler.node].start
         where = Position(path, pos.line, pos.column + 1)
-        if op not in wanted:
+        if op in old_to_new:
+            located.append((op, len(result.notes)))
+            result.notes.append(
+                Problem("G005", f"{class_name}.{handler.node.name.value} handles operation "
+                        f"{op!r}, which the spec now calls {old_to_new[op]!r}", Severity.WARNING,
+                        position=where,
+                        hint=f"change @ws_handler({op!r}) to @ws_handler({old_to_new[op]!r})")
+            )  # fmt: skip
+            marked = _mark(handler.node, "G005", f"the spec renamed {op!r} to {old_to_new[op]!r}")
+            if mark and marked is not None:
+                replaced[handler.node] = marked
+        elif op not in wanted:
+            located.append((op, len(result.notes)))
             result.notes.append(
                 Problem("G002", f"{class_name}.{handler.node.name.value} handles operation "
                         f"{op!r}, which the spec no longer has", Severity.WARNING,
@@ -217,6 +247,7 @@ def update_consumer(
             if mark and marked is not None:
                 replaced[handler.node] = marked
         elif handler.signature != wanted[op].signature:
+            located.append((op, len(result.notes)))
             exp, act = wanted[op].signature, handler.signature
             result.notes.append(
                 Problem("G003", f"{class_name}.{handler.node.name.value}: spec says "
@@ -226,7 +257,7 @@ def update_consumer(
             marked = _mark(handler.node, "G003", f"the spec says ({exp[0]}) -> {exp[1]}")
             if mark and marked is not None:
                 replaced[handler.node] = marked
-    missing = [h for op, h in wanted.items() if op not in have]
+    missing = [h for op, h in wanted.items() if op not in have and op not in renamed]
     if not missing and not replaced:
         return result
     sources = _import_sources(target)
@@ -260,4 +291,25 @@ def update_consumer(
     result.content = content
     result.added = [h.operation for h in missing]
     result.marked = [node.name.value for node in replaced]
+    _relocate(result.notes, located, content, class_name, path)
     return result
+
+
+def _relocate(
+    notes: list[Problem], located: list[tuple[str, int]], content: str, class_name: str, path: str
+) -> None:
+    """Point the notes about handlers at their lines in the module as written (imports and
+    comments added above a handler in the same run move it down)."""
+    if not located:
+        return
+    module = cst.parse_module(content)
+    cls = _find_class(module, class_name)
+    if cls is None:
+        return
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    handlers = _handlers(module, cls)
+    for op, index in located:
+        handler = handlers.get(op)
+        if handler is not None:
+            pos = positions[handler.node].start
+            notes[index] = replace(notes[index], position=Position(path, pos.line, pos.column + 1))
