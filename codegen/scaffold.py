@@ -11,6 +11,7 @@ of the user's file is still present, in order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -154,6 +155,44 @@ def _names_in(module: cst.Module, node: cst.CSTNode) -> set[str]:
     return found
 
 
+def parse_user_module(existing: str, path: str, result: ScaffoldUpdate) -> cst.Module | None:
+    """The user's module, or None after noting G004 (located) when it does not parse."""
+    try:
+        return cst.parse_module(existing)
+    except cst.ParserSyntaxError as exc:
+        result.notes.append(
+            Problem("G004", f"{path}: {exc.message}", Severity.WARNING,
+                    position=Position(path, exc.raw_line, exc.raw_column + 1))
+        )  # fmt: skip
+        return None
+
+
+def insert_imports(
+    module: cst.Module, target: cst.Module, nodes: list[cst.CSTNode], body: list[Any]
+) -> None:
+    """Insert into ``body`` (the user's module statements), after its last import, the
+    ``from X import Y`` lines that ``nodes`` (taken from ``target``) need and ``module`` lacks."""
+    sources = _import_sources(target)
+    known = _imported_names(module)
+    needed: dict[str, list[str]] = {}
+    for node in nodes:
+        for name in sorted(_names_in(target, node)):
+            if name not in known and name in sources:
+                needed.setdefault(sources[name], []).append(name)
+                known.add(name)
+    imports = [
+        cst.parse_statement(f"from {origin} import {', '.join(sorted(names))}\n")
+        for origin, names in sorted(needed.items())
+    ]
+    last_import = max(
+        (i for i, s in enumerate(body)
+         if isinstance(s, cst.SimpleStatementLine)
+         and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)),
+        default=-1,
+    )  # fmt: skip
+    body[last_import + 1 : last_import + 1] = imports
+
+
 def _is_subsequence(old: str, new: str) -> bool:
     lines = iter(new.splitlines())
     return all(any(line == candidate for candidate in lines) for line in old.splitlines())
@@ -180,13 +219,8 @@ def update_consumer(
         RuntimeError: the edit would lose a user line (a bug; nothing is written then).
     """
     result = ScaffoldUpdate(existing)
-    try:
-        module = cst.parse_module(existing)
-    except cst.ParserSyntaxError as exc:
-        result.notes.append(
-            Problem("G004", f"{path}: {exc.message}", Severity.WARNING,
-                    position=Position(path, exc.raw_line, exc.raw_column + 1))
-        )  # fmt: skip
+    module = parse_user_module(existing, path, result)
+    if module is None:
         return result
     target = cst.parse_module(rendered)
     wanted_cls = _find_class(target, class_name)
@@ -260,31 +294,13 @@ def update_consumer(
     missing = [h for op, h in wanted.items() if op not in have and op not in renamed]
     if not missing and not replaced:
         return result
-    sources = _import_sources(target)
-    known = _imported_names(module)
-    needed: dict[str, list[str]] = {}
-    for handler in missing:
-        for name in sorted(_names_in(target, handler.node)):
-            if name not in known and name in sources:
-                needed.setdefault(sources[name], []).append(name)
-                known.add(name)
-    imports = [
-        cst.parse_statement(f"from {origin} import {', '.join(sorted(names))}\n")
-        for origin, names in sorted(needed.items())
-    ]
     new_methods = [h.node for h in missing]
     body = list(module.body)
-    last_import = max(
-        (i for i, s in enumerate(body)
-         if isinstance(s, cst.SimpleStatementLine)
-         and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)),
-        default=-1,
-    )  # fmt: skip
-    cls_index = body.index(cls)
     members = [replaced.get(m, m) if isinstance(m, cst.FunctionDef) else m for m in cls.body.body]
-    new_cls = cls.with_changes(body=cls.body.with_changes(body=[*members, *new_methods]))
-    body[cls_index] = new_cls
-    body[last_import + 1 : last_import + 1] = imports
+    body[body.index(cls)] = cls.with_changes(
+        body=cls.body.with_changes(body=[*members, *new_methods])
+    )
+    insert_imports(module, target, list(new_methods), body)
     content = module.with_changes(body=body).code
     if not _is_subsequence(existing, content):
         raise RuntimeError(f"refusing to update {path}: the edit would change a user line")

@@ -24,13 +24,12 @@ import libcst as cst
 
 from .model import SecuritySchemeModel, ServiceModel
 from .naming import snake_case, unique
-from .problems import Position, Problem, Severity
 from .scaffold import (
     ScaffoldUpdate,
-    _import_sources,
     _imported_names,
     _is_subsequence,
-    _names_in,
+    insert_imports,
+    parse_user_module,
 )
 
 __all__ = ["SECURITY_CODES", "SecurityPlan", "security_context", "update_verifiers"]
@@ -297,13 +296,8 @@ def update_verifiers(existing: str, rendered: str, path: str) -> ScaffoldUpdate:
         RuntimeError: the edit would lose a user line (a bug; nothing is written then).
     """
     result = ScaffoldUpdate(existing)
-    try:
-        module = cst.parse_module(existing)
-    except cst.ParserSyntaxError as exc:
-        result.notes.append(
-            Problem("G004", f"{path}: {exc.message}", Severity.WARNING,
-                    position=Position(path, exc.raw_line, exc.raw_column + 1))
-        )  # fmt: skip
+    module = parse_user_module(existing, path, result)
+    if module is None:
         return result
     target = cst.parse_module(rendered)
     known = _imported_names(module)
@@ -314,28 +308,11 @@ def update_verifiers(existing: str, rendered: str, path: str) -> ScaffoldUpdate:
     ]
     if not missing:
         return result
-    sources = _import_sources(target)
-    needed: dict[str, list[str]] = {}
-    for stub in missing:
-        for name in sorted(_names_in(target, stub)):
-            if name not in known and name in sources:
-                needed.setdefault(sources[name], []).append(name)
-                known.add(name)
-    imports = [
-        cst.parse_statement(f"from {origin} import {', '.join(sorted(names))}\n")
-        for origin, names in sorted(needed.items())
-    ]
     body = list(module.body)
-    last_import = max(
-        (i for i, s in enumerate(body)
-         if isinstance(s, cst.SimpleStatementLine)
-         and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)),
-        default=-1,
-    )  # fmt: skip
+    insert_imports(module, target, list(missing), body)
     stubs = [
         stub.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for stub in missing
     ]
-    body[last_import + 1 : last_import + 1] = imports
     content = module.with_changes(body=[*body, *stubs]).code
     if not _is_subsequence(existing, content):
         raise RuntimeError(f"refusing to update {path}: the edit would change a user line")
