@@ -42,10 +42,40 @@ class Message(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         """Mark every optional field whose default is ``None`` to be left out while ``None``."""
         super().__pydantic_init_subclass__(**kwargs)
-        changed = False
-        for info in cls.model_fields.values():
-            if not info.is_required() and info.default is None and info.exclude_if is None:
-                info.exclude_if = _is_none
-                changed = True
-        if changed:
-            cls.model_rebuild(force=True)
+        if cls.__pydantic_complete__:
+            _omit_none(cls)
+        # else: annotations name classes defined later; pydantic completes the class in
+        # model_rebuild (explicit, or on first use), which marks the fields then
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        """``BaseModel.model_rebuild``, then the ``None`` omission of :class:`Message` on the
+        fields of the completed class (a rebuild collects them afresh)."""
+        result = super().model_rebuild(
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            _types_namespace=_types_namespace,
+        )
+        if cls.__pydantic_complete__:
+            _omit_none(cls)
+        return result
+
+
+def _omit_none(cls: type[Message]) -> None:
+    """Set ``exclude_if`` on the optional ``None``-default fields of a complete class and
+    rebuild its serializer once when any was missing it."""
+    changed = False
+    for info in cls.__pydantic_fields__.values():
+        if not info.is_required() and info.default is None and info.exclude_if is None:
+            info.exclude_if = _is_none
+            changed = True
+    if changed:
+        BaseModel.model_rebuild.__func__(cls, force=True)  # type: ignore[attr-defined]
