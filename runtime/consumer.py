@@ -216,7 +216,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
                 "them (annotate it, or pass input_type=)"
             )
         output = info.output_type if info.output_type is not None else hints.get("return")
-        return Route(models[0], name, info.operation or name, message_types(output), models)
+        return Route(
+            models[0], name, info.operation or name, message_types(output), models,
+            info.concurrent,
+        )  # fmt: skip
 
     @classmethod
     def groups_templates(cls) -> tuple[str, ...]:
@@ -281,6 +284,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
         finally:
             if listener is not None:
                 listener.cancel()
+            for task in list(self.__dict__.get("_concurrent", ())):  # of a closed connection
+                task.cancel()
             if self._fanout is not None:
                 await self._fanout.leave_all(self)
 
@@ -398,9 +403,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             return
         fast = _decode_fast(type(self), text)  # one parse, in pydantic-core; None: slow path
         if fast is not None:
-            await self._invoke(fast[0], fast[1], reply_errors=True)
-            if self.send_completion:
-                await self.send(text_data='{"action":"complete"}')
+            await self._handle(fast[0], fast[1])
             return
         try:
             data = json.loads(text)
@@ -413,10 +416,26 @@ class Consumer(AsyncJsonWebsocketConsumer):
         result = self._ws_router.resolve(data)
         if isinstance(result, RoutingFailure):
             await self.send(text_data=result.frame)
+            if self.send_completion:  # as chanx: after every frame that was JSON
+                await self.send(text_data='{"action":"complete"}')
         else:
-            route, msg = result
+            await self._handle(*result)
+
+    async def _handle(self, route: Route, msg: BaseModel) -> None:
+        """Call the handler of one frame: now, or in its own task for a concurrent one."""
+        if not route.concurrent:
             await self._invoke(route, msg, reply_errors=True)
-        if self.send_completion:  # as chanx: after every frame that was JSON
+            if self.send_completion:
+                await self.send(text_data='{"action":"complete"}')
+            return
+        tasks: set[asyncio.Future[None]] = self.__dict__.setdefault("_concurrent", set())
+        task = asyncio.ensure_future(self._invoke_then_complete(route, msg))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _invoke_then_complete(self, route: Route, msg: BaseModel) -> None:
+        await self._invoke(route, msg, reply_errors=True)
+        if self.send_completion:
             await self.send(text_data='{"action":"complete"}')
 
     async def _invoke(self, route: Route, msg: BaseModel, *, reply_errors: bool) -> None:

@@ -34,6 +34,8 @@ class HandlerInfo:
             ``ws`` handler a returned message is the operation's ``reply``; for an ``event``
             handler it is the message the send operation sends.
         summary, description, tags: operation metadata for the emitted document.
+        concurrent: ``ws`` handlers only: run each call in its own task, so the frames after
+            it are handled without waiting for it (its reply may then come after theirs).
     """
 
     kind: Literal["ws", "event"]
@@ -43,6 +45,7 @@ class HandlerInfo:
     summary: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    concurrent: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,11 @@ def _handler_decorator(
     summary: str | None,
     description: str | None,
     tags: Sequence[str],
+    concurrent: bool = False,
 ) -> Any:
-    info = HandlerInfo(kind, operation, input_type, output_type, summary, description, tuple(tags))
+    info = HandlerInfo(
+        kind, operation, input_type, output_type, summary, description, tuple(tags), concurrent
+    )
 
     def mark(f: F) -> F:
         setattr(f, HANDLER_ATTR, info)
@@ -85,6 +91,7 @@ def ws_handler(
     summary: str | None = None,
     description: str | None = None,
     tags: Sequence[str] = (),
+    concurrent: bool = False,
 ) -> Callable[[F], F]: ...
 def ws_handler(
     operation: Any = None,
@@ -95,6 +102,7 @@ def ws_handler(
     summary: str | None = None,
     description: str | None = None,
     tags: Sequence[str] = (),
+    concurrent: bool = False,
 ) -> Any:
     """Mark an ``async def`` method as the handler of one client message (``action: receive``).
 
@@ -107,11 +115,16 @@ def ws_handler(
         input_type: message model (default: annotation of the first parameter).
         output_type: reply model or union (default: return annotation).
         summary, description, tags: documentation carried into the emitted AsyncAPI document.
+        concurrent: opt into concurrency (default off): each call runs in its own task, so
+            the connection's next frames are handled while it waits (on I/O, a job...); its
+            reply then goes out when it is done, possibly after later frames' replies. Without
+            it, a connection's frames are handled one at a time in arrival order. Pending
+            calls are cancelled when the connection closes.
     """
     if callable(operation):
         return _handler_decorator("ws", operation, None, None, None, None, None, ())
     return _handler_decorator(
-        "ws", None, operation, input_type, output_type, summary, description, tags
+        "ws", None, operation, input_type, output_type, summary, description, tags, concurrent
     )
 
 

@@ -33,6 +33,7 @@ class Route:
         operation_id: AsyncAPI operation id.
         output_types: models the handler may send back (reply or event output), possibly empty.
         input_types: every model the handler takes (``A | B`` annotation); default ``(model,)``.
+        concurrent: each call runs in its own task (``@ws_handler(concurrent=True)``).
     """
 
     model: type[BaseModel]
@@ -40,6 +41,7 @@ class Route:
     operation_id: str
     output_types: tuple[type[BaseModel], ...]
     input_types: tuple[type[BaseModel], ...] = ()
+    concurrent: bool = False
 
     @property
     def models(self) -> tuple[type[BaseModel], ...]:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pytest
 from chanspec.runtime import (
@@ -655,3 +655,61 @@ async def test_a_member_of_several_target_groups_gets_a_broadcast_once() -> None
         assert await a.receive() == {"action": "poked", "by": "x", "me": "red"}
         assert await b.receive() == {"action": "poked", "by": "x", "me": "blue"}
         assert await a.receive_nothing(0.05) and await b.receive_nothing(0.05)
+
+
+# ---- concurrency opt-in -----------------------------------------------------------------------
+
+
+class Slow(Message):
+    action: Literal["slow"] = "slow"
+    n: int
+
+
+class Fast(Message):
+    action: Literal["fast"] = "fast"
+    n: int
+
+
+class Done(Message):
+    action: Literal["done"] = "done"
+    n: int
+
+
+class OrderedConsumer(Consumer):
+    """``slow`` waits for a release the test gives after ``fast`` is answered."""
+
+    release: ClassVar[asyncio.Event]
+
+    @ws_handler
+    async def slow(self, message: Slow) -> Done:
+        await asyncio.wait_for(type(self).release.wait(), 0.3)
+        return Done(n=message.n)
+
+    @ws_handler
+    async def fast(self, message: Fast) -> Done:
+        type(self).release.set()
+        return Done(n=message.n)
+
+
+class ConcurrentConsumer(OrderedConsumer):
+    @ws_handler(concurrent=True)
+    async def slow(self, message: Slow) -> Done:
+        await asyncio.wait_for(type(self).release.wait(), 5)
+        return Done(n=message.n)
+
+
+async def test_frames_are_handled_in_order_unless_a_handler_opts_into_concurrency() -> None:
+    OrderedConsumer.release = asyncio.Event()
+    async with Communicator(OrderedConsumer, "/ws") as comm:
+        await comm.send(Slow(n=1))
+        await comm.send(Fast(n=2))
+        # in order: slow times out waiting (fast has not run yet), then fast answers
+        assert (await comm.receive())["payload"]["code"] == "handler_error"
+        assert await comm.receive() == {"action": "done", "n": 2}
+    ConcurrentConsumer.release = asyncio.Event()
+    async with Communicator(ConcurrentConsumer, "/ws") as comm:
+        await comm.send(Slow(n=1))
+        await comm.send(Fast(n=2))
+        # concurrent: fast is handled while slow waits, and releases it
+        assert await comm.receive() == {"action": "done", "n": 2}
+        assert await comm.receive() == {"action": "done", "n": 1}
