@@ -38,7 +38,9 @@ def _params(command: click.Command, ctx: click.Context) -> list[str]:
             rows.append(f"| `{_cell(name)}` | argument{optional} |")
             continue
         record = param.get_help_record(ctx)
-        if record is None or param.name == "help":  # hidden; --help is said once at the top
+        is_help = param.name == "help" or "--help" in getattr(param, "opts", ())
+        if record is None or is_help:  # hidden; --help is said once at the top (and its name
+            # differs between click versions, so it is recognised by its flag too)
             continue
         flags, help_text = record
         rows.append(f"| `{_cell(flags)}` | {_cell(help_text)} |")
