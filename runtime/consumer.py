@@ -34,6 +34,7 @@ from fast_channels.exceptions import StopConsumer
 from fast_channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from fast_channels.type_defs import WebSocketConnectEvent, WebSocketReceiveEvent
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel, to_snake
 
 from .auth import (
     CLOSE_AUTH_NOT_IMPLEMENTED,
@@ -117,6 +118,11 @@ class Consumer(AsyncJsonWebsocketConsumer):
       ``{"action": "group_complete"}`` after each group broadcast written to the socket,
       ``{"action": "event_complete"}`` after each event :meth:`chanspec_event` handled or
       passed through.
+    - ``camelize``: chanx's option (off by default): every key of the frames this consumer
+      sends is written in camelCase (``room_name`` -> ``roomName``, pydantic's ``to_camel``)
+      and every key of the frames it receives is read back into snake_case (``to_snake``)
+      before validation. For code-first consumers whose models use snake_case names; a
+      generated consumer already speaks the spec's names. Error frames keep their shape.
     - ``security``: requirements checked before accept (generated from the spec's ``security``;
       see :mod:`chanspec.runtime.auth`): each a tuple of alternative schemes, all must hold.
     - ``auth_refusal``: how a refused handshake ends. ``"http"`` (default): it is never
@@ -140,6 +146,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     asyncapi: ClassVar[Mapping[str, Any]] = {}
     max_frame_bytes: ClassVar[int] = 1024 * 1024
     send_completion: ClassVar[bool] = False
+    camelize: ClassVar[bool] = False
     security: ClassVar[tuple[Requirement, ...]] = ()
     auth_refusal: ClassVar[typing.Literal["close", "http"]] = "http"
     user: Any = None
@@ -401,7 +408,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
                 )
             )
             return
-        fast = _decode_fast(type(self), text)  # one parse, in pydantic-core; None: slow path
+        fast = None if self.camelize else _decode_fast(type(self), text)  # None: slow path
         if fast is not None:
             await self._handle(fast[0], fast[1])
             return
@@ -413,6 +420,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
         except RecursionError:  # "[[[[...": deeper than the interpreter's recursion limit
             await self.send(text_data=error_frame(ErrorCode.INVALID_JSON, "JSON nested too deeply"))
             return
+        if self.camelize:
+            data = _keys(data, to_snake)
         result = self._ws_router.resolve(data)
         if isinstance(result, RoutingFailure):
             await self.send(text_data=result.frame)
@@ -571,7 +580,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             if key not in cache:
                 try:
                     model = cls._passthrough[value].model_validate(data)
-                    cache[key] = model.model_dump_json(by_alias=True)
+                    cache[key] = _wire_text(cls, model)
                 except ValidationError:
                     log.warning("%s: dropped invalid %s event", cls.__qualname__, value)
                     cache[key] = None
@@ -593,7 +602,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
 
     async def send_message(self, message: BaseModel) -> None:
         """Send one message to this connection's client (JSON, by alias, optional None omitted)."""
-        await self.send(text_data=message.model_dump_json(by_alias=True))
+        await self.send(text_data=_wire_text(type(self), message))
 
     async def broadcast_message(
         self,
@@ -620,7 +629,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
         layer = self._require_layer()
         targets = _as_groups(groups, self.groups)
         if self._fanout is not None:
-            text = message.model_dump_json(by_alias=True)
+            text = _wire_text(type(self), message)
             try:
                 await self._fanout.broadcast(
                     targets, text, self.channel_name if exclude_current else ""
@@ -632,7 +641,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             return
         event = {
             "type": BROADCAST_TYPE,
-            "text": message.model_dump_json(by_alias=True),
+            "text": _wire_text(type(self), message),
             "exclude": self.channel_name if exclude_current else "",
         }
         if len(targets) > 1:
@@ -881,6 +890,25 @@ class _CompletingMember:
         self, data: Any, cache: dict[Any, Any]
     ) -> str | Callable[[], Awaitable[None]] | None:
         return self.consumer.fanout_event(data, cache)
+
+
+def _keys(value: Any, convert: Callable[[str], str]) -> Any:
+    """``value`` with every mapping key passed through ``convert``, recursively."""
+    if isinstance(value, dict):
+        return {
+            convert(k) if isinstance(k, str) else k: _keys(v, convert) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_keys(v, convert) for v in value]
+    return value
+
+
+def _wire_text(cls: type[Consumer], message: BaseModel) -> str:
+    """The JSON text of ``message`` on ``cls``'s wire: by alias, optional None omitted, and
+    with camelCase keys when ``cls.camelize`` is on."""
+    if not cls.camelize:
+        return message.model_dump_json(by_alias=True)
+    return json.dumps(_keys(message.model_dump(mode="json", by_alias=True), to_camel))
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:

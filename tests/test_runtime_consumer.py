@@ -713,3 +713,44 @@ async def test_frames_are_handled_in_order_unless_a_handler_opts_into_concurrenc
         # concurrent: fast is handled while slow waits, and releases it
         assert await comm.receive() == {"action": "done", "n": 2}
         assert await comm.receive() == {"action": "done", "n": 1}
+
+
+# ---- camelize ---------------------------------------------------------------------------------
+
+
+class RoomInfo(Message):
+    room_name: str
+    member_count: int = 0
+
+
+class Lookup(Message):
+    action: Literal["lookup_room"] = "lookup_room"
+    payload: RoomInfo
+
+
+class Found(Message):
+    action: Literal["room_found"] = "room_found"
+    payload: RoomInfo
+
+
+class CamelConsumer(Consumer):
+    camelize = True
+    channel_layer_alias = "mem"
+    group_templates = ("camels",)
+
+    @ws_handler
+    async def lookup_room(self, message: Lookup) -> Found:
+        info = RoomInfo(room_name=message.payload.room_name.upper(), member_count=2)
+        await self.broadcast_message(Found(payload=info))
+        return Found(payload=info)
+
+
+async def test_camelize_reads_camel_case_and_writes_camel_case() -> None:
+    async with Communicator(CamelConsumer, "/ws") as comm:
+        await comm.send({"action": "lookup_room", "payload": {"roomName": "lobby"}})
+        expected = {"action": "room_found", "payload": {"roomName": "LOBBY", "memberCount": 2}}
+        assert await comm.receive() == expected  # the broadcast
+        assert await comm.receive() == expected  # the reply
+        await comm.send({"action": "lookup_room", "payload": {}})  # error frames keep their shape
+        error = await comm.receive()
+        assert error["action"] == "error" and error["payload"]["code"] == "validation_error"
