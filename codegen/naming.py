@@ -19,7 +19,7 @@ __all__ = ["RESERVED_METHODS", "pascal_case", "py_identifier", "snake_case", "un
 RESERVED_METHODS = frozenset(
     {
         "accept", "address", "as_asgi", "asyncapi", "auth", "auth_refusal", "authenticate",
-        "base_send",
+        "base_send", "camelize",
         "broadcast_event", "broadcast_event_sync", "broadcast_message", "chanspec_broadcast",
         "chanspec_event", "channel_id",
         "channel_layer", "channel_layer_alias", "channel_name", "channel_receive", "close",
