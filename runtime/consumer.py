@@ -908,7 +908,8 @@ def _wire_text(cls: type[Consumer], message: BaseModel) -> str:
     with camelCase keys when ``cls.camelize`` is on."""
     if not cls.camelize:
         return message.model_dump_json(by_alias=True)
-    return json.dumps(_keys(message.model_dump(mode="json", by_alias=True), to_camel))
+    data = _keys(message.model_dump(mode="json", by_alias=True), to_camel)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # as pydantic writes
 
 
 def _as_groups(groups: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:

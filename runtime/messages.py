@@ -78,4 +78,4 @@ def _omit_none(cls: type[Message]) -> None:
             info.exclude_if = _is_none
             changed = True
     if changed:
-        BaseModel.model_rebuild.__func__(cls, force=True)  # type: ignore[attr-defined]
+        cls.model_rebuild(force=True)  # marks nothing more: every field now has exclude_if

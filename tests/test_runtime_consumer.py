@@ -754,3 +754,10 @@ async def test_camelize_reads_camel_case_and_writes_camel_case() -> None:
         await comm.send({"action": "lookup_room", "payload": {}})  # error frames keep their shape
         error = await comm.receive()
         assert error["action"] == "error" and error["payload"]["code"] == "validation_error"
+
+
+def test_camelized_text_is_compact_utf8_like_pydantic_output() -> None:
+    from chanspec.runtime.consumer import _wire_text
+
+    text = _wire_text(CamelConsumer, Found(payload=RoomInfo(room_name="Köln")))
+    assert text == '{"action":"room_found","payload":{"roomName":"Köln","memberCount":0}}'
