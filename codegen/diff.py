@@ -117,6 +117,11 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
       ``$recursive`` marker, nor the target of one);
     * ``default: null`` on a property that is not ``required`` and whose
       schema allows null equals absent;
+    * a property whose schema is ``{}`` equals an absent one when no
+      ``additionalProperties``/``patternProperties``/``unevaluatedProperties``
+      reads the property names (``required`` still says it must be there);
+    * ``oneOf: [X.., {type: null}]`` whose other members all reject ``null``
+      equals ``anyOf: [X (or oneOf [X..]), {type: null}]``;
     * cycles: a schema (or any object) reached again while it is on the
       current path becomes ``{"$recursive": "<canonical pointer of that
       ancestor>"}``, so identical recursive structures compare equal.
@@ -383,6 +388,25 @@ def _allows_null(schema: Any) -> bool:
             return False
     members = schema.get("allOf")
     return not (isinstance(members, list) and not all(_allows_null(m) for m in members))
+
+
+def _excludes_null(schema: Any) -> bool:
+    """Whether a canonical schema certainly rejects ``null`` (a ``type``, ``const`` or ``enum``
+    that does not admit it; False when unsure)."""
+    if not isinstance(schema, dict):
+        return schema is False
+    kind = schema.get("type")
+    if isinstance(kind, str) or isinstance(kind, list):
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "null" not in kinds:
+            return True
+    if "const" in schema and schema["const"] is not None:
+        return True
+    enum = schema.get("enum")
+    if isinstance(enum, list) and None not in enum:
+        return True
+    members = schema.get("anyOf") or schema.get("oneOf")
+    return isinstance(members, list) and bool(members) and all(map(_excludes_null, members))
 
 
 # --------------------------------------------------------------------------- #
@@ -917,6 +941,15 @@ class _Canonicaliser:
                 isinstance(value, dict) and not value
             ):
                 del s[key]
+        props = s.get("properties")
+        if isinstance(props, dict) and not any(
+            k in s for k in ("additionalProperties", "patternProperties", "unevaluatedProperties")
+        ):
+            # `properties: {b: {}}` constrains nothing unless a sibling reads the names
+            for name in [n for n, v in props.items() if isinstance(v, dict) and not v]:
+                del props[name]
+            if not props:
+                del s["properties"]
         kind = s.get("type")
         if isinstance(kind, str):  # keywords of another type than the only one allowed
             for key in (() if kind == "object" else _OBJECT_ONLY) + (
@@ -924,6 +957,7 @@ class _Canonicaliser:
             ):
                 s.pop(key, None)
 
+        self._null_one_of(s)
         self._tidy_combinators(s)
 
         if nullable:
@@ -971,6 +1005,29 @@ class _Canonicaliser:
                         self._move(s, key, member, key)
                 return self._normalise(s)
         return s
+
+    def _null_one_of(self, s: dict[str, Any]) -> None:
+        """``oneOf: [X.., {type: null}]`` as ``anyOf: [oneOf [X..], {type: null}]``.
+
+        When no other member can be ``null``, at most the null member and one other match, so
+        the ``oneOf`` says the same as an ``anyOf`` with the null branch apart; with one other
+        member it is the usual nullable spelling ``anyOf: [X, {type: null}]`` (pydantic's
+        ``X | None`` emitted as ``oneOf``).
+        """
+        members = s.get("oneOf")
+        if not isinstance(members, list) or "anyOf" in s or _NULL_SCHEMA not in members:
+            return
+        rest = [(m, self.origin(members, i)) for i, m in enumerate(members) if m != _NULL_SCHEMA]
+        if not rest or len(rest) != len(members) - 1 or not all(_excludes_null(m) for m, _ in rest):
+            return
+        origin = self.origin(s, "oneOf")
+        del s["oneOf"]
+        first: Any = rest[0][0]
+        if len(rest) > 1:
+            first = {"oneOf": self._new_list(rest)}
+            self._set_origin(first, "oneOf", origin)
+        s["anyOf"] = self._new_list([(first, rest[0][1]), (dict(_NULL_SCHEMA), origin)])
+        self._set_origin(s, "anyOf", origin)
 
     def _merge_all_of(self, s: dict[str, Any]) -> Any:
         """``{k1: .., allOf: [{k2: ..}, {k3: ..}]}`` as ``{k1, k2, k3}`` when that means the same.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -45,10 +45,12 @@ NORMALISE_CODES: dict[str, str] = {
     "N040": "unknown channel layer type",
     "N041": "channel uses a channel layer that is not declared",
     "N042": "group template uses a name that is not a path parameter",
+    "N043": "channel parameter the address does not use: documented, not a path parameter",
     "N050": "payload is not a JSON Schema (nor Avro): generated as Any",
     "N051": "message has no payload: generated as an empty object",
     "N052": "a default does not match its schema's type: coerced ('false' -> false) or dropped",
     "N053": "Avro payload schema cannot be converted: generated as Any",
+    "N054": "items given as a list (tuple form): item schemas documented, not validated",
 }
 NORMALISE_CODES.update(SECURITY_CODES)  # N060-N062: security schemes (codegen/security.py)
 
@@ -210,13 +212,7 @@ class _Normaliser:
             self.component_class[str(name)] = unique(base, self.class_names, sep="")
         for name, schema in raw.items():
             bundled = _bundle(schema, resolved.get(name), self.component_class)
-            for where in _fix_defaults(bundled, f"/components/schemas/{_escape(str(name))}"):
-                self.problem(
-                    "N052",
-                    "default does not match the schema's type; coerced or dropped",
-                    where,
-                    warning=True,
-                )
+            self.check_schema(bundled, f"/components/schemas/{_escape(str(name))}")
             self.schemas[self.component_class[str(name)]] = bundled
 
     def name_channel_messages(self) -> None:
@@ -381,14 +377,27 @@ class _Normaliser:
             self.schemas[payload_name] = schema
             schema = {"$ref": "#/components/schemas/" + payload_name}
         self.require_discriminator(schema, discriminator, class_name)
-        for where in _fix_defaults(schema, raw_pointer + "/payload"):
+        self.check_schema(schema, raw_pointer + "/payload")
+        self.schemas[class_name] = schema
+
+    def check_schema(self, schema: Any, pointer: str) -> None:
+        """Coerce defaults (N052) and report tuple-form ``items`` (N054) of a bundled schema."""
+        for where in _fix_defaults(schema, pointer):
             self.problem(
                 "N052",
                 "default does not match the schema's type; coerced or dropped",
                 where,
                 warning=True,
             )
-        self.schemas[class_name] = schema
+        for where in _tuple_items(schema, pointer):
+            self.problem(
+                "N054",
+                "items is a list (tuple form): the model accepts any list; the item schemas "
+                "are documented, not validated",
+                where,
+                warning=True,
+                hint="use items with one schema, or prefixItems (JSON Schema 2020-12)",
+            )
 
     def require_discriminator(
         self, schema: Any, discriminator: str | None, class_name: str = ""
@@ -548,6 +557,17 @@ class _Normaliser:
                 pointer + "/x-channel-layer",
                 hint="declare it under the root x-channel-layers",
             )
+        declared = ch.get("parameters")
+        for name in declared if isinstance(declared, dict) and route is not None else ():
+            if str(name) not in params:
+                self.problem(
+                    "N043",
+                    f"parameter {str(name)!r} of channel {cid!r} is not in its address "
+                    f"{address!r}",
+                    f"{pointer}/parameters/{_escape(str(name))}",
+                    warning=True,
+                    hint="use it in the address as {" + str(name) + "} or remove it",
+                )
         groups = tuple(str(g) for g in (ch.get("x-groups") or []))
         for i, group in enumerate(groups):
             unknown = [f for f in _template_fields(group) if f not in params]
@@ -902,32 +922,49 @@ def _to_bool(value: str) -> bool:
 _COERCE: dict[str, Callable[[str], Any]] = {"boolean": _to_bool, "integer": int, "number": float}
 
 
+def _walk_schemas(schema: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every schema object in ``schema`` (itself first) with its JSON pointer, through
+    ``properties``, ``patternProperties``, ``items`` (one schema or a list),
+    ``additionalProperties``, ``not`` and the combinators."""
+    if not isinstance(schema, dict):
+        return
+    yield schema, pointer
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties") and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from _walk_schemas(sub, f"{pointer}/{key}/{_escape(str(name))}")
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+            yield from _walk_schemas(value, f"{pointer}/{key}")
+        elif key in ("allOf", "anyOf", "oneOf", "items") and isinstance(value, list):
+            for i, sub in enumerate(value):
+                yield from _walk_schemas(sub, f"{pointer}/{key}/{i}")
+
+
 def _fix_defaults(schema: Any, pointer: str) -> list[str]:
     """Coerce string defaults of boolean/integer/number schemas in place (``'false'`` ->
     ``False``), or drop them when they do not parse; returns the pointers changed. The spec's
     own value is kept under ``x-chanspec-default`` (the field's ``json_schema_extra``), so the
     emitted document says what the spec says."""
     changed: list[str] = []
-    if not isinstance(schema, dict):
-        return changed
-    kind, default = schema.get("type"), schema.get("default")
-    if isinstance(kind, str) and kind in _COERCE and isinstance(default, str):
-        try:
-            schema["default"] = _COERCE[kind](default)
-        except (KeyError, ValueError):
-            del schema["default"]
-        schema["x-chanspec-default"] = default
-        changed.append(pointer + "/default")
-    for key, value in schema.items():
-        if key in ("properties", "patternProperties") and isinstance(value, dict):
-            for name, sub in value.items():
-                changed += _fix_defaults(sub, f"{pointer}/{key}/{_escape(str(name))}")
-        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
-            changed += _fix_defaults(value, f"{pointer}/{key}")
-        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
-            for i, sub in enumerate(value):
-                changed += _fix_defaults(sub, f"{pointer}/{key}/{i}")
+    for node, where in list(_walk_schemas(schema, pointer)):
+        kind, default = node.get("type"), node.get("default")
+        if isinstance(kind, str) and kind in _COERCE and isinstance(default, str):
+            try:
+                node["default"] = _COERCE[kind](default)
+            except (KeyError, ValueError):
+                del node["default"]
+            node["x-chanspec-default"] = default
+            changed.append(where + "/default")
     return changed
+
+
+def _tuple_items(schema: Any, pointer: str) -> list[str]:
+    """Pointers of the ``items`` given as a list (the tuple form of draft-04 to 2019-09)."""
+    return [
+        where + "/items"
+        for node, where in _walk_schemas(schema, pointer)
+        if isinstance(node.get("items"), list)
+    ]
 
 
 # Keywords that describe a use of a schema rather than its type: they stay beside the $ref.

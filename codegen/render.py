@@ -7,6 +7,7 @@ Returns :class:`RenderedFile` values; :mod:`.write` decides what reaches the dis
 from __future__ import annotations
 
 import inspect
+import json
 import keyword
 import re
 import subprocess
@@ -76,17 +77,24 @@ def render_models(service: ServiceModel, header: str) -> str:
     names are ours (message and component names), with our :class:`Message` base class.
     Before that the bundle is prepared so that the models, and the document emitted from
     them, say what the spec says (docs/generated-code.md): ``allOf`` parts written as one
-    schema (:func:`_merge_all_of`), descriptions ``allOf`` gives (:func:`_inherit_descriptions`),
+    schema (:func:`_merge_all_of`), required names the schema does not define declared
+    (:func:`_declare_required`), descriptions ``allOf`` gives (:func:`_inherit_descriptions`),
     discriminators pydantic cannot route on carried instead (:func:`_routable_discriminators`),
     union components inlined at their properties (:func:`_inline_union_refs`), and what no
     Python type says marked for ``json_schema_extra`` (:func:`_mark_union`, :func:`_mark_model`,
     :func:`_carry`, :func:`_exact_description`); the spec's ``x-`` extensions are kept too.
     """
     merged = _routable_discriminators(
-        _inherit_descriptions({k: _merge_all_of(v) for k, v in service.schemas.items()})
+        _inherit_descriptions(
+            {k: _declare_required(_merge_all_of(v)) for k, v in service.schemas.items()}
+        )
     )
     inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
-    schemas = {k: _exact_description(_carry(_mark_model(v))) for k, v in inlined.items()}
+    nullable = _nullable_components(inlined)
+    schemas = {
+        k: _exact_description(_carry(_mark_model(v), nullable=nullable))
+        for k, v in inlined.items()
+    }
     extensions = set().union(*(_extension_keys(v) for v in schemas.values()))
     bundle = {
         "openapi": "3.0.3",
@@ -143,7 +151,7 @@ def render_models(service: ServiceModel, header: str) -> str:
 
 # Keywords of a property that pydantic's JSON Schema of the field would not say, carried into
 # the field's ``json_schema_extra`` under their own name (see runtime/asyncapi/schemas.py).
-CARRIED = ("format", "uniqueItems", "nullable", "type", "not")
+CARRIED = ("format", "uniqueItems", "nullable", "type", "not", "items")
 # a model's own object-size keywords (a dict field gets them from ``min_length``/``max_length``)
 OBJECT_CARRIED = ("minProperties", "maxProperties")
 UNION_MARK = "x-chanspec-union"
@@ -221,6 +229,48 @@ def _merge_all_of(schema: Any) -> Any:
             else:
                 merged[key] = value
     return merged
+
+
+def _declare_required(schema: Any) -> Any:
+    """``schema`` with each name ``required`` lists but ``properties`` lacks declared as ``{}``.
+
+    ``{properties: {a: ..}, required: [a, b]}`` requires ``b`` to be present with any value
+    (JSON Schema draft-07, section 6.5.3); datamodel-code-generator only makes fields of
+    ``properties``, so the model would accept an object without ``b``. Declared as ``b: {}``
+    it becomes a required ``Any`` field. The diff reads ``b: {}`` as absent when no
+    ``additionalProperties``/``patternProperties`` give it a meaning (codegen/diff.py), so the
+    round trip stays exact.
+    """
+    if isinstance(schema, list):
+        return [_declare_required(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = _apply(schema, _declare_required)
+    props, required = out.get("properties"), out.get("required")
+    if isinstance(props, dict) and isinstance(required, list):
+        missing = [n for n in required if isinstance(n, str) and n not in props]
+        if missing:
+            out["properties"] = {**props, **{n: {} for n in missing}}
+    return out
+
+
+def _nullable_components(schemas: dict[str, Any]) -> frozenset[str]:
+    """Names of the components whose schema itself admits ``null`` (``type: [X, "null"]``,
+    ``nullable: true``, a ``{"type": "null"}`` member): a property that refers to one is
+    nullable even though the reference does not say so (see :func:`_mark`)."""
+    out = set()
+    for name, schema in schemas.items():
+        if not isinstance(schema, dict):
+            continue
+        kind = schema.get("type")
+        members = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
+        if (
+            schema.get("nullable") is True
+            or (isinstance(kind, list) and "null" in kind)
+            or any(isinstance(m, dict) and m.get("type") == "null" for m in members)
+        ):
+            out.add(name)
+    return frozenset(out)
 
 
 def _inline_union_refs(schemas: dict[str, Any]) -> dict[str, Any]:
@@ -413,7 +463,7 @@ def _mark_union(schema: Any) -> Any:
     return out
 
 
-def _carry(schema: Any, top: bool = True) -> Any:
+def _carry(schema: Any, top: bool = True, nullable: frozenset[str] = frozenset()) -> Any:
     """``schema`` with what models cannot show of each property marked for ``json_schema_extra``.
 
     For every property (at any depth) that is not a ``$ref``:
@@ -427,27 +477,33 @@ def _carry(schema: Any, top: bool = True) -> Any:
     - ``x-chanspec-union: oneOf`` for a ``oneOf`` (pydantic writes every plain union ``anyOf``),
       ``oneOf+null`` when the ``null`` it allows is not one of the ``oneOf`` members;
     - ``type`` written beside a ``oneOf``/``anyOf`` (``type: object`` + ``oneOf``);
-    - ``not`` (no Python type says "anything but"; it is documented, not validated).
+    - ``not`` (no Python type says "anything but"; it is documented, not validated);
+    - ``items`` given as a list (the tuple form of draft-04 to 2019-09: item ``i`` matches
+      schema ``i``, later items anything); the field is a list of ``Any`` and the item
+      schemas are documented, not validated (normalise warns, N054).
 
     A model's own ``minProperties``/``maxProperties`` are marked by :func:`_mark_model`.
+    ``nullable`` names the components that admit ``null`` (:func:`_nullable_components`): a
+    ``oneOf`` member referring to one makes the property nullable.
 
     Each becomes ``x-<keyword>`` in the bundle, which datamodel-code-generator turns into
     ``Field(json_schema_extra={"<keyword>": ...})``; the emitter puts them back where the spec
     has them.
     """
     if isinstance(schema, list):
-        return [_carry(v, False) for v in schema]
+        return [_carry(v, False, nullable) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = _apply(schema, lambda sub: _carry(sub, False))
+    out = _apply(schema, lambda sub: _carry(sub, False, nullable))
     if top and out.get("type") in ("string", "number", "integer", "boolean"):
-        out = _mark(out, required=True)  # a RootModel: its root field carries the marks
+        out = _mark(out, True, nullable)  # a RootModel: its root field carries the marks
     props = out.get("properties")
     if isinstance(props, dict):
         listed = out.get("required")
         required: list[Any] = listed if isinstance(listed, list) else []
         out["properties"] = {
-            k: _mark(v, k in required) if isinstance(v, dict) else v for k, v in props.items()
+            k: _mark(v, k in required, nullable) if isinstance(v, dict) else v
+            for k, v in props.items()
         }
     return out
 
@@ -456,7 +512,7 @@ def _carry(schema: Any, top: bool = True) -> Any:
 _MARKS = frozenset({UNION_MARK, *("x-" + c for c in CARRIED)})
 
 
-def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
+def _mark(prop: dict[str, Any], required: bool, nullable_refs: frozenset[str]) -> dict[str, Any]:
     out = {k: v for k, v in prop.items() if k not in _MARKS}
     if "x-discriminator" in out:  # see _routable_discriminators; a field's own key
         out[DISCRIMINATOR_MARK] = out.pop("x-discriminator")
@@ -468,11 +524,18 @@ def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
         out["x-uniqueItems"] = True
     if isinstance(prop.get("not"), dict):
         out["x-not"] = prop["not"]
+    if isinstance(prop.get("items"), list) and "$ref" not in json.dumps(prop["items"]):
+        # tuple form (draft-04 to 2019-09): a list of Any whose item schemas are documented
+        out["x-items"] = out.pop("items")
     kind = prop.get("type")
     if isinstance(kind, str) and kind != "null" and ("oneOf" in prop or "anyOf" in prop):
         out["x-type"] = kind  # a type beside a union: the field's union type does not say it
     members = [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]
-    null_member = any(isinstance(m, dict) and m.get("type") == "null" for m in members)
+    null_member = any(
+        isinstance(m, dict)
+        and (m.get("type") == "null" or _ref_name(m.get("$ref")) in nullable_refs)
+        for m in members
+    )
     nullable = (
         prop.get("nullable") is True or (isinstance(kind, list) and "null" in kind) or null_member
     )
@@ -483,6 +546,13 @@ def _mark(prop: dict[str, Any], required: bool) -> dict[str, Any]:
     if nullable and not required:
         out["x-nullable"] = True
     return out
+
+
+def _ref_name(ref: Any) -> str | None:
+    """The component name of a ``#/components/schemas/<name>`` reference, else ``None``."""
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return ref.rsplit("/", 1)[-1]
+    return None
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

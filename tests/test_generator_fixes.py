@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from chanspec.codegen.diff_rules import classify_documents
 from chanspec.codegen.load import load_text
-from chanspec.codegen.pipeline import generate
+from chanspec.codegen.pipeline import analyse, generate
 from chanspec.codegen.spec import load_spec
 from chanspec.runtime.app import document_of
 from chanspec.runtime.asyncapi import dump_json
@@ -389,7 +389,12 @@ def test_all_of_parts_equal_the_merged_schema() -> None:
     closed["allOf"][0]["additionalProperties"] = False
     assert payload_diffs(closed, {**merged, "additionalProperties": False}) != []
     # not the same: one property with two different schemas
-    clash = {"allOf": [{"properties": {"a": {"type": "string"}}}, {"properties": {"a": {}}}]}
+    clash = {
+        "allOf": [
+            {"properties": {"a": {"type": "string"}}},
+            {"properties": {"a": {"minLength": 1}}},
+        ]
+    }
     assert payload_diffs(clash, {"properties": {"a": {"type": "string"}}}) != []
 
 
@@ -699,3 +704,80 @@ def test_keywords_no_json_schema_knows_survive(build: Any) -> None:
     assert props["view"]["schema"] == {"type": "object", "properties": {"a": {"type": "string"}}}
     assert props["x-odd"] == {"type": "string", "test": True}  # a property named x-...
     assert app.findings() == []
+
+
+def test_required_name_without_a_property_is_required(build: Any) -> None:
+    app = build(one_message("text: {type: string}\n", required="[type, person]"))
+    model = app.messages.FeedPostMessage
+    with pytest.raises(ValueError, match="person"):
+        model.model_validate({"type": "post", "text": "hi"})
+    assert model.model_validate({"type": "post", "person": {"any": 1}}).person == {"any": 1}
+    schema = app.payload("feed", "post")
+    assert "person" in schema["required"]
+    assert app.findings() == []
+
+
+def test_optional_reference_to_a_nullable_schema_keeps_null(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            data: {oneOf: [{$ref: '#/components/schemas/Person'}]}
+            """
+        )
+        + "components:\n  schemas:\n    Person:\n      type: [object, 'null']\n"
+        + "      properties: {nom: {type: string}}\n"
+    )
+    assert app.messages.FeedPostMessage.model_validate({"type": "post", "data": None}).data is None
+    data = app.payload("feed", "post")["properties"]["data"]
+    assert {"type": "null"} in data["oneOf"]
+    assert app.findings() == []
+
+
+def test_tuple_items_are_documented_and_warned(build: Any, tmp_path: Path) -> None:
+    text = one_message("pair: {type: array, items: [{type: string}, {type: integer}]}\n")
+    app = build(text)
+    assert app.payload("feed", "post")["properties"]["pair"]["items"] == [
+        {"type": "string"},
+        {"type": "integer"},
+    ]
+    # a list of anything: the item schemas are documented, not validated
+    post = app.messages.FeedPostMessage.model_validate({"type": "post", "pair": [1, "a", None]})
+    assert post.pair == [1, "a", None]
+    assert app.findings() == []
+    spec = tmp_path / "tuple.yaml"
+    spec.write_text(HEAD + textwrap.dedent(text), encoding="utf-8")
+    warned = [p for p in analyse(spec)[1] if p.code == "N054"]
+    assert [p.pointer for p in warned] == [
+        "/channels/feed/messages/post/payload/properties/pair/items"
+    ]
+    assert warned[0].position is not None and warned[0].position.line == 13
+
+
+def test_parameter_the_address_does_not_use_is_kept_and_warned(build: Any, tmp_path: Path) -> None:
+    text = one_message("").replace(
+        "    address: /ws/feed\n",
+        "    address: /ws/feed\n    parameters:\n      region: {description: unused}\n",
+    )
+    app = build(text)
+    assert app.document["channels"]["feed"]["parameters"] == {"region": {"description": "unused"}}
+    assert app.findings() == []
+    spec = tmp_path / "params.yaml"
+    spec.write_text(HEAD + textwrap.dedent(text), encoding="utf-8")
+    assert [p.code for p in analyse(spec)[1]] == ["N043"]
+
+
+def test_empty_property_and_nullable_one_of_spellings_are_equal() -> None:
+    from .test_diff import payload_diffs
+
+    required = {"type": "object", "required": ["b"], "properties": {"a": {"type": "string"}}}
+    declared = copy.deepcopy(required)
+    declared["properties"]["b"] = {}
+    assert payload_diffs(required, declared) == []
+    # with additionalProperties: false, declaring b is what allows it
+    closed = {**required, "additionalProperties": False}
+    assert payload_diffs(closed, {**declared, "additionalProperties": False}) != []
+    nullable = {"anyOf": [{"type": "object"}, {"type": "null"}]}
+    assert payload_diffs(nullable, {"oneOf": [{"type": "object"}, {"type": "null"}]}) == []
+    # two members that may overlap: oneOf is not anyOf
+    overlap = {"oneOf": [{"type": "object"}, {"minProperties": 1}, {"type": "null"}]}
+    assert payload_diffs({"anyOf": overlap["oneOf"]}, overlap) != []

@@ -163,13 +163,15 @@ class _ChannelEmitter:
         channel = self.channel
         names = _params(channel["address"] or "")
         declared: Mapping[str, Any] = channel.pop("parameters", None) or {}
-        if names:
-            # A generated contract lists the spec's parameters: keep exactly those (a spec may
-            # leave one undeclared); code written by hand declares every path parameter.
-            generated = "channel" in self.meta
-            kept = [n for n in names if n in declared or not generated]
-            if kept:
-                channel["parameters"] = {n: copy.deepcopy(declared.get(n, {})) for n in kept}
+        # A generated contract lists the spec's parameters: keep exactly those (a spec may
+        # leave one undeclared, or declare one its address does not use); code written by
+        # hand declares every path parameter.
+        generated = "channel" in self.meta
+        kept = [n for n in names if n in declared or not generated]
+        if generated:
+            kept += [n for n in declared if n not in names]
+        if kept:
+            channel["parameters"] = {n: copy.deepcopy(declared.get(n, {})) for n in kept}
         ordered: dict[str, Any] = {
             k: channel[k] for k in ("address", "title", "summary", "description") if k in channel
         }
