@@ -9,6 +9,7 @@ from __future__ import annotations
 from .convert import CONVERT_CODES
 from .normalise import NORMALISE_CODES
 from .problems import CODES
+from .removed import REMOVED_CODES
 from .scaffold import SCAFFOLD_CODES
 from .schema_check import SCHEMA_CODES
 
@@ -20,6 +21,7 @@ ALL_CODES: dict[str, str] = {
     **CONVERT_CODES,
     **NORMALISE_CODES,
     **SCAFFOLD_CODES,
+    **REMOVED_CODES,
 }
 
 

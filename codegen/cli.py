@@ -32,10 +32,13 @@ from .sides import AppLoadError, app_document, load_side
 
 __all__ = ["MISMATCH_CODES", "main"]
 
-#: Notes about user handlers that make ``chanspec check`` fail: a handler of an operation the
+#: Notes about user code that make ``chanspec check`` fail: a handler of an operation the
 #: spec no longer has (G002), a handler whose signature differs from the spec (G003), a handler
-#: of an operation the spec renamed (G005).
-MISMATCH_CODES = frozenset({"G002", "G003", "G005"})
+#: of an operation the spec renamed (G005), an import of a generated name the spec no longer
+#: defines (G006), a consumer module of a channel the spec no longer has (G007).
+MISMATCH_CODES = frozenset({"G002", "G003", "G005", "G006", "G007"})
+#: The subset of :data:`MISMATCH_CODES` about handlers.
+HANDLER_CODES = frozenset({"G002", "G003", "G005"})
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -106,6 +109,11 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
     for path, methods in report.marked.items():
         verb = "would mark" if mode == "dry-run" else "marked"
         click.echo(f"{verb} {out / path}: {', '.join(methods)}")
+    if report.retained:
+        click.echo(
+            f"kept (deprecated, still imported) in {out / 'generated' / 'messages.py'}: "
+            + ", ".join(report.retained)
+        )
     _print_problems(report.notes)
     if mode == "check":
         if report.changed:
@@ -113,13 +121,21 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
                 "generated files or handlers are out of date: run chanspec generate", err=True
             )
             return 1
-        mismatched = [n for n in report.notes if n.code in MISMATCH_CODES]
+        mismatched = [n for n in report.notes if n.code in HANDLER_CODES]
         if mismatched:
             click.echo(
                 f"{len(mismatched)} handler(s) do not match the spec (see above): change the "
                 "code or the spec",
                 err=True,
             )
+        leftover = [n for n in report.notes if n.code in MISMATCH_CODES - HANDLER_CODES]
+        if leftover:
+            click.echo(
+                f"{len(leftover)} import(s) or module(s) refer to what the spec removed (see "
+                "above): delete that code or restore it in the spec",
+                err=True,
+            )
+        if mismatched or leftover:
             return 1
         click.echo(f"{out}: up to date with {spec}")
         return 0

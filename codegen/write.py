@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .problems import Problem
+from .removed import find_leftovers
 from .render import RenderedFile
-from .scaffold import update_consumer
+from .scaffold import ScaffoldUpdate, update_consumer
 from .security import update_verifiers
 
 __all__ = ["TreeReport", "check_tree", "write_tree"]
@@ -33,7 +34,10 @@ class TreeReport:
         updated: ``{consumer scaffold: [operation ids]}`` that gained stubs.
         marked: ``{consumer scaffold: [method names]}`` that got a G002/G003 comment.
         kept: existing scaffolds left as the user has them.
-        notes: warnings about user code (removed operations, changed signatures).
+        retained: classes ``generated/messages.py`` keeps, deprecated, only because a user
+            module still imports them (G006).
+        notes: warnings about user code (removed operations, changed signatures, imports of
+            removed classes, modules of removed channels).
     """
 
     written: list[str] = field(default_factory=list)
@@ -42,6 +46,7 @@ class TreeReport:
     updated: dict[str, list[str]] = field(default_factory=dict)
     marked: dict[str, list[str]] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
+    retained: list[str] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
 
     @property
@@ -67,6 +72,10 @@ def write_tree(
 ) -> TreeReport:
     """Write ``files`` under ``out_dir`` following the ownership rules.
 
+    User code that still refers to what the spec removed is reported (:mod:`.removed`: G006,
+    G007), and a class of ``generated/messages.py`` a user module still imports is kept there,
+    deprecated, so the app keeps importing.
+
     Args:
         out_dir: the app package directory (created if missing).
         files: rendered files.
@@ -81,25 +90,42 @@ def write_tree(
         OSError: the directory or a file cannot be written.
     """
     report = TreeReport()
+    # user files first: what they will contain decides which generated classes are kept
+    updates: dict[str, ScaffoldUpdate] = {}
+    for f in files:
+        target = out_dir / f.path
+        if f.owned or not target.exists() or (f.consumer_class is None and not f.function_stubs):
+            continue
+        existing = target.read_text(encoding="utf-8")
+        if f.function_stubs:  # auth.py: verifiers for schemes new in the spec
+            updates[f.path] = update_verifiers(existing, f.content, str(target))
+        else:
+            assert f.consumer_class is not None
+            updates[f.path] = update_consumer(
+                existing, f.content, f.consumer_class, str(target), mark=mark
+            )
+    planned = {p: u.content for p, u in updates.items()}
+    planned.update(
+        {f.path: f.content for f in files if not f.owned and not (out_dir / f.path).exists()}
+    )
+    leftovers = find_leftovers(
+        out_dir,
+        {f.path: f.content for f in files if f.owned},
+        {f.path for f in files if f.consumer_class is not None},
+        planned,
+    )
+    report.retained = sorted(leftovers.kept)
     for f in files:
         target = out_dir / f.path
         exists = target.exists()
+        content = leftovers.owned.get(f.path, f.content)
         if f.owned:
-            if exists and target.read_text(encoding="utf-8") == f.content:
+            if exists and target.read_text(encoding="utf-8") == content:
                 report.unchanged.append(f.path)
                 continue
             report.written.append(f.path)
-        elif exists:
-            existing = target.read_text(encoding="utf-8")
-            if f.function_stubs:  # auth.py: verifiers for schemes new in the spec
-                update = update_verifiers(existing, f.content, str(target))
-            elif f.consumer_class is None:
-                report.kept.append(f.path)
-                continue
-            else:
-                update = update_consumer(
-                    existing, f.content, f.consumer_class, str(target), mark=mark
-                )
+        elif f.path in updates:
+            update = updates[f.path]
             report.notes.extend(update.notes)
             marked = update.marked
             if not update.added and not marked:
@@ -112,10 +138,14 @@ def write_tree(
             if not dry_run:
                 _atomic_write(target, update.content)
             continue
+        elif exists:
+            report.kept.append(f.path)
+            continue
         else:
             report.created.append(f.path)
         if not dry_run:
-            _atomic_write(target, f.content)
+            _atomic_write(target, content)
+    report.notes.extend(leftovers.notes)
     return report
 
 
