@@ -31,9 +31,9 @@ __all__ = ["CLIENT_RESERVED", "client_context", "render_client"]
 CLIENT_RESERVED = frozenset(
     {
         "address", "backoff", "base_url", "close", "connect", "connect_options", "connections",
-        "credentials", "headers", "open_timeout", "options", "outgoing_types", "path_params",
-        "receive", "reconnect", "request_model", "self", "send_model", "send_raw", "timeout",
-        "url",
+        "credentials", "headers", "max_queue", "open_timeout", "options", "outgoing_types",
+        "path_params", "queued", "receive", "reconnect", "request_model", "self", "send_model",
+        "send_raw", "timeout", "url",
     }
 )  # fmt: skip
 

@@ -355,11 +355,15 @@ class ClientOptions(TypedDict, total=False):
     open_timeout: float | None
     headers: Mapping[str, str] | None
     connect_options: Mapping[str, Any] | None
+    max_queue: int | None
 
 
 # ---- the client -------------------------------------------------------------------------------
 
 _CLOSED = object()
+
+#: Default bound of the frames waiting for iteration (:class:`ChannelClient` ``max_queue``).
+DEFAULT_MAX_QUEUE = 1024
 
 
 @dataclass
@@ -392,6 +396,18 @@ class ChannelClient(Generic[OutT]):
         headers: extra handshake headers.
         connect_options: more keyword arguments for ``websockets.asyncio.client.connect``
             (``ssl``, ``max_size``, ``proxy``, ``ping_interval``, ...).
+        max_queue: at most this many received frames wait for iteration / :meth:`receive`
+            (default 1024; ``None``: no bound). When that many wait, the client stops reading
+            from the socket until the application takes one: nothing is dropped, the server's
+            writes slow down (websockets pauses reading its transport once its own buffer of
+            ``connect_options["max_queue"]`` frames, default 16, is full; TCP flow control does
+            the rest). Meanwhile replies to requests are not read either (a request waits, up to
+            ``timeout``, behind the unread frames) and keepalive pongs are not read (websockets
+            closes a connection whose pong is late by ``ping_timeout``, default 20 s; with
+            ``reconnect`` the client reconnects). Iterate, or close clients you only send with.
+
+    Raises:
+        ValueError: ``base_url`` is not ``ws://`` / ``wss://``, or ``max_queue`` is below 1.
 
     Replies are matched in order: the server handles a connection's frames in arrival order
     (``docs/wire-protocol.md``), so a frame that is one of the oldest waiting request's reply
@@ -417,7 +433,11 @@ class ChannelClient(Generic[OutT]):
         open_timeout: float | None = 10.0,
         headers: Mapping[str, str] | None = None,
         connect_options: Mapping[str, Any] | None = None,
+        max_queue: int | None = DEFAULT_MAX_QUEUE,
     ) -> None:
+        if max_queue is not None and max_queue < 1:
+            raise ValueError(f"max_queue must be at least 1 (None: no bound), got {max_queue}")
+        self.max_queue = max_queue
         self.backoff: Backoff | None = (
             (Backoff() if reconnect is True else reconnect) if reconnect else None
         )
@@ -432,7 +452,10 @@ class ChannelClient(Generic[OutT]):
         self.url = self._url(base_url, expand_address(self.address, path_params or {}), query)
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
+        # Frames for iteration. The bound (max_queue) is kept by the reader, which waits for
+        # ``_space`` before queuing a frame; the end marker and a terminal error always fit.
         self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._space = asyncio.Event()
         self._pending: deque[_Pending] = deque()
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
@@ -517,6 +540,7 @@ class ChannelClient(Generic[OutT]):
         with :class:`ClientClosed`. Idempotent."""
         self._closed = True
         self._connected.clear()
+        self._space.set()  # a reader held up by a full queue drains the socket (frames dropped)
         reader, self._reader = self._reader, None
         if self._ws is not None:
             await self._ws.close()
@@ -563,7 +587,7 @@ class ChannelClient(Generic[OutT]):
             assert ws is not None
             try:
                 async for text in ws:
-                    self._dispatch(text)
+                    await self._dispatch(text)
             except ConnectionClosed:
                 pass
             self._connected.clear()
@@ -630,11 +654,22 @@ class ChannelClient(Generic[OutT]):
             return None
         raise UnexpectedFrame(text, errors)
 
-    def _dispatch(self, text: str | bytes) -> None:
+    async def _enqueue(self, item: object) -> None:
+        """Queue one frame for iteration, first waiting while ``max_queue`` frames wait (the
+        socket is not read meanwhile: backpressure, nothing dropped). After :meth:`close`
+        frames are dropped: iteration yields what was queued before, then ends."""
+        limit = self.max_queue
+        while limit is not None and self._queue.qsize() >= limit and not self._closed:
+            self._space.clear()
+            await self._space.wait()
+        if not self._closed:
+            self._queue.put_nowait(item)
+
+    async def _dispatch(self, text: str | bytes) -> None:
         try:
             model = self._parse(text)
         except UnexpectedFrame as exc:
-            self._queue.put_nowait(exc)
+            await self._enqueue(exc)
             return
         if model is None:
             return
@@ -650,14 +685,25 @@ class ChannelClient(Generic[OutT]):
                 if not oldest.future.done():
                     oldest.future.set_result(model)
                 return
-        self._queue.put_nowait(model)
+        await self._enqueue(model)
+
+    @property
+    def queued(self) -> int:
+        """How many received frames wait for iteration (at most ``max_queue``, plus the end
+        marker and a terminal error once the client is closed)."""
+        return self._queue.qsize()
+
+    async def _take(self, timeout: float | None = None) -> object:
+        item = await asyncio.wait_for(self._queue.get(), timeout)
+        self._space.set()  # the reader may queue the next frame
+        return item
 
     def __aiter__(self) -> AsyncIterator[OutT | ErrorFrame]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[OutT | ErrorFrame]:
         while True:
-            item = await self._queue.get()
+            item = await self._take()
             if item is _CLOSED:
                 self._queue.put_nowait(_CLOSED)  # every later iteration ends too
                 return
@@ -673,7 +719,7 @@ class ChannelClient(Generic[OutT]):
             ClientClosed: the client is closed and every frame has been received.
             UnexpectedFrame: the frame matches no model of the channel.
         """
-        item = await asyncio.wait_for(self._queue.get(), timeout)
+        item = await self._take(timeout)
         if item is _CLOSED:
             self._queue.put_nowait(_CLOSED)
             raise ClientClosed("the client is closed")
