@@ -157,6 +157,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     _ws_router: ClassVar[Router]
     _event_router: ClassVar[Router]
     _passthrough: ClassVar[dict[Any, type[BaseModel]]]
+    _broadcast_override: ClassVar[bool] = False
 
     path_params: dict[str, str]
     _broadcasts_seen: deque[str]
@@ -183,6 +184,8 @@ class Consumer(AsyncJsonWebsocketConsumer):
         cls.event_handlers = tuple(events)
         owner = cls.__qualname__
         cls._ws_router = Router([e.route for e in ws], cls.discriminator_field, owner)
+        # decided once per class: the fan-out hands broadcasts to an override (_OverridingMember)
+        cls._broadcast_override = cls.chanspec_broadcast is not Consumer.chanspec_broadcast
         cls._event_router = Router([e.route for e in events], cls.discriminator_field, owner)
         cls._passthrough = {}
         if cls.discriminator_field:
@@ -517,6 +520,15 @@ class Consumer(AsyncJsonWebsocketConsumer):
         """Layer message ``chanspec.broadcast``: forward its pre-serialised text to the socket.
 
         A connection in several of the target groups gets the message once.
+
+        A subclass may override it (filter, rewrite, count broadcasts): the fan-out then hands
+        every broadcast for a connection of that class to the override instead of writing the
+        text to the socket, as ``{"type": "chanspec.broadcast", "text": <JSON text>,
+        "exclude": ""}`` (exclusion and once-per-connection are already applied), one at a
+        time with the connection's other messages; an exception it raises is logged and the
+        connection stays open. Whether a class overrides it is decided when the class is
+        created. ``group_send`` of a ``chanspec.broadcast`` message by other code reaches it
+        through the layer as before.
         """
         if event.get("exclude") and event.get("exclude") == getattr(self, "channel_name", None):
             return
@@ -662,10 +674,13 @@ class Consumer(AsyncJsonWebsocketConsumer):
         if group not in self.groups:
             self.groups.append(group)
 
-    def _fanout_member(self) -> Consumer | _CompletingMember:
-        """What joins the fan-out: this consumer, or with ``send_completion`` a wrapper that
+    def _fanout_member(self) -> Consumer | _CompletingMember | _OverridingMember:
+        """What joins the fan-out: this consumer; a wrapper that hands each broadcast to the
+        class's ``chanspec_broadcast`` override; or with ``send_completion`` a wrapper that
         follows each broadcast text with ``group_complete`` (the registry is keyed by
-        ``channel_name``, so leaving works with either)."""
+        ``channel_name``, so leaving works with any)."""
+        if self._broadcast_override:
+            return _OverridingMember(self)
         return _CompletingMember(self) if self.send_completion else self
 
     async def leave_group(self, group: str) -> None:
@@ -885,6 +900,36 @@ class _CompletingMember:
     async def send(self, text_data: str | None = None) -> None:
         await self.consumer.send(text_data=text_data)
         await self.consumer.send(text_data='{"action":"group_complete"}')
+
+    def fanout_event(
+        self, data: Any, cache: dict[Any, Any]
+    ) -> str | Callable[[], Awaitable[None]] | None:
+        return self.consumer.fanout_event(data, cache)
+
+
+class _OverridingMember:
+    """Fan-out member of a consumer whose class overrides ``chanspec_broadcast``: each
+    broadcast text goes to the override as the layer message the ``group_send`` path carries,
+    under the consumer's dispatch lock (one message at a time, as for layer messages)."""
+
+    __slots__ = ("channel_name", "consumer")
+
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+        self.channel_name = consumer.channel_name
+
+    async def send(self, text_data: str | None = None) -> None:
+        consumer = self.consumer
+        event = {"type": BROADCAST_TYPE, "text": text_data, "exclude": ""}
+        try:
+            lock = consumer._dispatch_lock
+            if lock is None:
+                await consumer.chanspec_broadcast(event)
+                return
+            async with lock:
+                await consumer.chanspec_broadcast(event)
+        except Exception:
+            log.exception("%s.chanspec_broadcast failed", type(consumer).__qualname__)
 
     def fanout_event(
         self, data: Any, cache: dict[Any, Any]

@@ -21,6 +21,10 @@ working) and delivers a broadcast like this:
   expires, a message older than ``expiry`` is dropped when read, and what is sent while a
   process cannot read waits for it.
 - The sending process delivers to its own members directly once the publish succeeded.
+- A member is whatever the consumer registers (``Consumer._fanout_member``): the consumer
+  itself (the text is written to its socket), or, for a consumer class that overrides
+  ``chanspec_broadcast`` (decided once per class), a wrapper whose ``send`` hands the text to
+  that override, so the fast path never bypasses it.
 
 Semantics (kept from the layer path; tests in ``tests/test_fanout.py``):
 
@@ -70,7 +74,8 @@ class Member(Protocol):
     """What the fan-out needs from a consumer (``chanspec.runtime.Consumer`` provides it).
 
     - ``channel_name``: the connection's channel-layer name (used for ``exclude``).
-    - ``send(text_data=...)``: write one text frame to the socket.
+    - ``send(text_data=...)``: deliver one broadcast text: write it to the socket, or hand it
+      to the consumer's ``chanspec_broadcast`` override.
     - ``fanout_event(data, cache)``: a broadcast event arrived; return the text to write to the
       socket, or a zero-argument coroutine function to run in order (an event handler), or
       ``None`` to drop it. ``cache`` is shared by the members of one delivery (per-class work).

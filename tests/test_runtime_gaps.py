@@ -2,6 +2,9 @@
 
 - the typed client's queue of received frames is bounded (``max_queue``): when it is full the
   client stops reading, the server's writes are held up (TCP backpressure), nothing is dropped;
+- a consumer class that overrides ``chanspec_broadcast`` gets every broadcast through its
+  override on the fan-out fast path (memory, Redis pub/sub and queue layers; same process and
+  another process), in a group shared with a class that does not override it;
 
 The served app (``tests.test_runtime_gaps:app``) is built on first access, in the uvicorn
 process only.
@@ -10,14 +13,18 @@ process only.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from chanspec.runtime import Consumer, Message, create_app, ws_handler
+import pytest
+from chanspec.runtime import Consumer, LayerSpec, Message, create_app, ws_handler
 from chanspec.runtime.client import ChannelClient
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
+from .conftest import Client, connect
 from .servers import uvicorn_server
 
 # ---- the app served by uvicorn ------------------------------------------------------------------
@@ -81,9 +88,81 @@ class FloodConsumer(Consumer):
         return Progress(payload=ProgressBody(sent=FloodConsumer.sent))
 
 
+class Text(Message):
+    text: str
+
+
+class Shout(Message):
+    action: Literal["shout"] = "shout"
+    payload: Text
+
+
+class Notice(Message):
+    action: Literal["notice"] = "notice"
+    payload: Text
+
+
+class Ping(Message):
+    action: Literal["ping"] = "ping"
+
+
+class Pong(Message):
+    action: Literal["pong"] = "pong"
+
+
+class PlainRoom(Consumer):
+    """Group ``room``; ``shout`` broadcasts a ``notice`` to the group (sender included)."""
+
+    group_templates = ("room",)
+    messages = {"shout": Shout, "notice": Notice, "ping": Ping, "pong": Pong}
+    send_operations = {"room_notice": ("notice",)}
+
+    @ws_handler
+    async def shout(self, msg: Shout) -> None:
+        await self.broadcast_message(Notice(payload=msg.payload))
+
+    @ws_handler
+    async def ping(self, msg: Ping) -> Pong:
+        return Pong()
+
+
+class AuditedRoom(PlainRoom):
+    """Overrides ``chanspec_broadcast``: drops notices mentioning "secret", marks the others."""
+
+    async def chanspec_broadcast(self, event: Mapping[str, Any]) -> None:
+        notice = json.loads(event["text"])
+        if "secret" in notice["payload"]["text"]:
+            return
+        notice["payload"]["text"] = "audited: " + notice["payload"]["text"]
+        await self.send(text_data=json.dumps(notice))
+
+
+LAYER_ALIASES = ("gmem", "gpubsub", "gqueue")
+GAP_LAYERS = [
+    LayerSpec("gmem", "memory"),
+    LayerSpec("gpubsub", "redis-pubsub", prefix="gp"),
+    LayerSpec("gqueue", "redis", prefix="gq"),
+]
+
+
+def _room(base: type[PlainRoom], alias: str) -> type[PlainRoom]:
+    kind = "audited" if base is AuditedRoom else "plain"
+    attrs = {
+        "channel_id": f"{alias}_{kind}",
+        "address": f"/ws/{alias}/{kind}",
+        "channel_layer_alias": alias,
+    }
+    return type(f"{kind.title()}Room_{alias}", (base,), attrs)
+
+
+ROOMS = [_room(base, alias) for alias in LAYER_ALIASES for base in (PlainRoom, AuditedRoom)]
+
+
 def make_app() -> Starlette:
-    """The served app."""
-    return create_app([WebSocketRoute("/ws/flood", FloodConsumer.as_asgi())], layers=[])
+    """The served app; the Redis layers come from ``REDIS_URL``."""
+    routes = [WebSocketRoute("/ws/flood", FloodConsumer.as_asgi())]
+    routes += [WebSocketRoute(str(room.address), room.as_asgi()) for room in ROOMS]
+    return create_app(routes, layers=GAP_LAYERS)
 
 
 def __getattr__(name: str) -> Any:
@@ -164,3 +243,45 @@ async def test_closing_a_client_with_a_full_queue_is_prompt() -> None:
         assert elapsed < 2.0
         seqs = [item.payload.seq async for item in flood if isinstance(item, Item)]
         assert seqs == list(range(10))
+
+
+# ---- 3. the fan-out fast path honours a chanspec_broadcast override -----------------------------
+
+
+def test_override_is_decided_per_class() -> None:
+    assert AuditedRoom._broadcast_override and ROOMS[1]._broadcast_override
+    assert not PlainRoom._broadcast_override and not ROOMS[0]._broadcast_override
+
+
+async def _shout_round(sender: Client, plain: list[Client], audited: list[Client]) -> None:
+    await sender.send({"action": "shout", "payload": {"text": "hello"}})
+    for client in plain:
+        assert await client.recv() == {"action": "notice", "payload": {"text": "hello"}}
+    for client in audited:
+        assert await client.recv() == {"action": "notice", "payload": {"text": "audited: hello"}}
+    await sender.send({"action": "shout", "payload": {"text": "a secret"}})
+    for client in plain:
+        assert await client.recv() == {"action": "notice", "payload": {"text": "a secret"}}
+    for client in audited:  # dropped by the override; the connection is still served
+        await client.nothing(0.3)
+        await client.send({"action": "ping"})
+        assert await client.recv() == {"action": "pong"}
+
+
+@pytest.mark.parametrize("alias", LAYER_ALIASES)
+async def test_fast_path_broadcasts_go_through_an_override(alias: str, redis_url: str) -> None:
+    """One group, two classes: a broadcast from a plain connection reaches the plain ones as
+    is and the audited ones through their override; from an audited sender too. On the Redis
+    layers a second server process shares the group (cross-process fan-out)."""
+    env = {"REDIS_URL": redis_url}
+    with uvicorn_server(APP, env) as one, uvicorn_server(APP, env) as two:
+        servers = [one, two] if alias != "gmem" else [one]
+        plain = [await connect(f"{s}/ws/{alias}/plain") for s in servers]
+        audited = [await connect(f"{s}/ws/{alias}/audited") for s in servers]
+        for client in [*plain, *audited]:  # every consumer is accepted and in its group
+            await client.send({"action": "ping"})
+            assert await client.recv() == {"action": "pong"}
+        await _shout_round(plain[0], plain, audited)
+        await _shout_round(audited[-1], plain, audited)
+        for client in [*plain, *audited]:
+            await client.close()
