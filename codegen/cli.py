@@ -109,6 +109,15 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
     for path, methods in report.marked.items():
         verb = "would mark" if mode == "dry-run" else "marked"
         click.echo(f"{verb} {out / path}: {', '.join(methods)}")
+    removed = {"write": "removed", "dry-run": "would remove", "check": "stale"}[mode]
+    for path in report.removed:
+        click.echo(f"{removed} {out / path} (--no-client)")
+    if result.client_kept:
+        kept = {"write": "kept", "dry-run": "would be kept", "check": "checked as"}[mode]
+        click.echo(
+            f"{out / 'generated' / 'client.py'} exists: {kept} current with the spec "
+            "(--no-client removes it)"
+        )
     if report.retained:
         click.echo(
             f"kept (deprecated, still imported) in {out / 'generated' / 'messages.py'}: "
@@ -145,6 +154,7 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
         f"{len(report.written)} generated, {len(report.unchanged)} unchanged, "
         f"{len(report.created)} scaffolds created, {len(report.updated)} updated, "
         + (f"{len(report.marked)} marked, " if report.marked else "")
+        + (f"{len(report.removed)} removed, " if report.removed else "")
         + f"{len(report.kept)} kept"
     )
     return 0
@@ -157,7 +167,7 @@ def _generate(
     mode: str,
     allow_remote: bool,
     strict: bool = False,
-    client: bool = False,
+    client: bool | None = None,
     mark: bool = False,
 ) -> int:
     result = generate(
@@ -174,7 +184,7 @@ class _Settings:
     package: str | None
     allow_remote: bool
     strict: bool = False
-    client: bool = False
+    client: bool | None = None  # None: regenerate generated/client.py when it exists
     mark: bool = False
 
 
@@ -206,7 +216,7 @@ def _settings(
         package=package if package is not None else config.package,
         allow_remote=allow_remote if allow_remote is not None else bool(config.allow_remote),
         strict=strict if strict is not None else bool(config.strict),
-        client=client if client is not None else bool(config.client),
+        client=client if client is not None else config.client,
         mark=mark if mark is not None else bool(config.mark_stale),
     )
 
@@ -252,7 +262,7 @@ def watch_spec(
     allow_remote: bool = False,
     mode: str = "write",
     strict: bool = False,
-    client: bool = False,
+    client: bool | None = None,
     mark: bool = False,
     stop_event: threading.Event | None = None,
     on_run: Callable[[WatchRun], None] | None = None,
@@ -320,8 +330,9 @@ _STRICT = click.option(
 )  # fmt: skip
 _CLIENT = click.option(
     "--client/--no-client", default=None,
-    help="Also generate generated/client.py, typed WebSocket clients (docs/client.md; "
-    "default: 'client' in [tool.chanspec], else off).",
+    help="Also generate generated/client.py, typed WebSocket clients (docs/client.md). "
+    "Without either flag ('client' in [tool.chanspec] unset) an existing generated/client.py "
+    "is kept current and none is created; --no-client removes it.",
 )  # fmt: skip
 
 

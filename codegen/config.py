@@ -8,7 +8,8 @@ Keys:
 - ``output``: the app package directory, relative to the ``pyproject.toml``;
 - ``package``: the import name of that package;
 - ``allow-remote``: resolve ``http(s)`` ``$ref`` targets (bool);
-- ``client``: also generate ``generated/client.py``, typed WebSocket clients (bool).
+- ``client``: also generate ``generated/client.py``, typed WebSocket clients (bool); unset,
+  an existing one is kept current and none is created; ``false`` removes an existing one.
 
 Command-line arguments and flags override every key. An unknown key, a value of the wrong
 type or a file that is not valid TOML is a usage error (exit 2) naming the key and the file.

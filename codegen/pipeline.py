@@ -31,6 +31,8 @@ class GenerateResult:
     report: TreeReport | None = None
     files: list[RenderedFile] = field(default_factory=list)
     service: ServiceModel | None = None
+    client_kept: bool = False
+    """True when ``generated/client.py`` was rendered only because it existed (``client=None``)."""
 
     @property
     def failed(self) -> bool:
@@ -89,7 +91,7 @@ def generate(
     mode: str = "write",
     allow_remote: bool = False,
     strict: bool = False,
-    client: bool = False,
+    client: bool | None = None,
     mark: bool = False,
 ) -> GenerateResult:
     """Generate (or check) the app package for ``spec`` in ``out_dir``.
@@ -103,7 +105,11 @@ def generate(
         strict: treat warnings as errors (nothing is written when there are any).
         mark: comment handlers of removed operations and changed signatures in the user's
             consumer modules (``--mark-stale``); never in ``"check"`` mode.
-        client: also generate ``generated/client.py``, typed WebSocket clients.
+        client: ``True``: also generate ``generated/client.py``, typed WebSocket clients;
+            ``None`` (default): regenerate it when it exists (a client generated once stays
+            current); ``False``: do not generate it, and remove an existing one (``generated/``
+            is chanspec's; reported in ``report.removed``), except in ``"check"`` mode, which
+            then leaves the client out of the comparison.
 
     Returns:
         A :class:`GenerateResult`; with any error problem nothing is rendered or written.
@@ -112,12 +118,23 @@ def generate(
     result = GenerateResult(problems, service=service)
     if service is None:
         return result
-    result.files = render_service(service, package or out_dir.name, client=client)
+    existing = (out_dir / CLIENT).is_file()
+    result.client_kept = client is None and existing
+    with_client = bool(client) or result.client_kept
+    result.files = render_service(service, package or out_dir.name, client=with_client)
+    # check --no-client leaves the client out of the comparison (it does not fail on it)
+    remove = [CLIENT] if client is False and mode != "check" else []
     if mode == "check":
         result.report = check_tree(out_dir, result.files)
     else:
-        result.report = write_tree(out_dir, result.files, dry_run=mode == "dry-run", mark=mark)
+        result.report = write_tree(
+            out_dir, result.files, dry_run=mode == "dry-run", mark=mark, remove=remove
+        )
     return result
+
+
+#: The typed client module, generated with ``--client`` and kept current once it exists.
+CLIENT = "generated/client.py"
 
 
 def served_routes(service: ServiceModel) -> list[str]:

@@ -17,6 +17,7 @@ they are (nothing is remembered between runs, so ``chanspec check`` sees the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -378,6 +379,7 @@ def find_leftovers(
     rendered: dict[str, str],
     consumer_paths: set[str],
     planned: dict[str, str],
+    removed: Sequence[str] = (),
 ) -> Leftovers:
     """Find user code that refers to what the spec removed (G006, G007); keep imported classes.
 
@@ -387,6 +389,8 @@ def find_leftovers(
         consumer_paths: the consumer modules the spec renders (``consumers/<channel>.py``).
         planned: user files about to be created or updated, ``{path: new content}``: they
             are read instead of the disk, so notes point at lines as they will be written.
+        removed: generated files this run deletes (``generated/client.py`` with
+            ``--no-client``): every import from them is reported.
 
     Returns:
         :class:`Leftovers`; positions are ``out_dir / path`` (display paths, like G002's).
@@ -427,6 +431,7 @@ def find_leftovers(
         for path, text in rendered.items()
         if path.startswith("generated/") and path.endswith(".py")
     }
+    rendered_names.update({path: set() for path in removed if path not in rendered})
     missing: list[tuple[str, _Import]] = []
     for path, text in modules.items():
         if path in orphans:
@@ -449,7 +454,18 @@ def find_leftovers(
             found.kept = kept
     for path, imp in missing:
         where = Position(str(out_dir / path), imp.line, imp.col)
-        if imp.name in kept:
+        if imp.target in removed and imp.target not in rendered:
+            found.notes.append(
+                Problem(
+                    "G006",
+                    f"{path} imports {imp.name} from {imp.target}, which this run removes "
+                    "(not generated any more): the module fails to import",
+                    Severity.WARNING,
+                    position=where,
+                    hint=f"generate with --client to keep {imp.target}, or delete this import",
+                )
+            )
+        elif imp.name in kept:
             found.notes.append(
                 Problem(
                     "G006",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class TreeReport:
         updated: ``{consumer scaffold: [operation ids]}`` that gained stubs.
         marked: ``{consumer scaffold: [method names]}`` that got a G002/G003 comment.
         kept: existing scaffolds left as the user has them.
+        removed: owned files deleted because the run no longer generates them
+            (``generated/client.py`` with ``--no-client``).
         retained: classes ``generated/messages.py`` keeps, deprecated, only because a user
             module still imports them (G006).
         notes: warnings about user code (removed operations, changed signatures, imports of
@@ -46,13 +49,14 @@ class TreeReport:
     updated: dict[str, list[str]] = field(default_factory=dict)
     marked: dict[str, list[str]] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     retained: list[str] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         """True when anything was (or would be) written."""
-        return bool(self.written or self.created or self.updated or self.marked)
+        return bool(self.written or self.created or self.updated or self.marked or self.removed)
 
 
 def _atomic_write(path: Path, content: str) -> None:
@@ -68,7 +72,12 @@ def _atomic_write(path: Path, content: str) -> None:
 
 
 def write_tree(
-    out_dir: Path, files: list[RenderedFile], *, dry_run: bool = False, mark: bool = False
+    out_dir: Path,
+    files: list[RenderedFile],
+    *,
+    dry_run: bool = False,
+    mark: bool = False,
+    remove: Sequence[str] = (),
 ) -> TreeReport:
     """Write ``files`` under ``out_dir`` following the ownership rules.
 
@@ -82,6 +91,8 @@ def write_tree(
         dry_run: compute the report without touching the disk.
         mark: comment handlers of removed operations and changed signatures in the user's
             consumer modules (see :func:`~.scaffold.update_consumer`).
+        remove: owned files (under ``generated/``, POSIX paths) to delete when present;
+            user code importing from them is reported (G006).
 
     Returns:
         The :class:`TreeReport`.
@@ -113,6 +124,7 @@ def write_tree(
         {f.path: f.content for f in files if f.owned},
         {f.path for f in files if f.consumer_class is not None},
         planned,
+        removed=[p for p in remove if p.startswith("generated/")],
     )
     report.retained = sorted(leftovers.kept)
     for f in files:
@@ -145,10 +157,20 @@ def write_tree(
             report.created.append(f.path)
         if not dry_run:
             _atomic_write(target, content)
+    for path in remove:
+        target = out_dir / path
+        if not path.startswith("generated/") or not target.is_file():
+            continue  # only chanspec's own files are ever deleted
+        report.removed.append(path)
+        if not dry_run:
+            target.unlink()
     report.notes.extend(leftovers.notes)
     return report
 
 
-def check_tree(out_dir: Path, files: list[RenderedFile]) -> TreeReport:
-    """Like :func:`write_tree` with ``dry_run=True``: which files are stale or missing."""
-    return write_tree(out_dir, files, dry_run=True)
+def check_tree(
+    out_dir: Path, files: list[RenderedFile], *, remove: Sequence[str] = ()
+) -> TreeReport:
+    """Like :func:`write_tree` with ``dry_run=True``: which files are stale, missing or would
+    be removed."""
+    return write_tree(out_dir, files, dry_run=True, remove=remove)

@@ -275,3 +275,71 @@ def test_removed_channel_module_keeps_no_class_alive(tmp_path: Path) -> None:
     assert result.report is not None and result.report.retained == []
     assert "WakeMessage" in app.read(ALERTS)
     assert "class AlarmMessage" not in app.read("generated/messages.py")
+
+
+# --- gap 3: generate without --client -------------------------------------------------------
+
+CLIENT = "generated/client.py"
+
+
+def test_client_generated_once_is_kept_current(tmp_path: Path) -> None:
+    app = App(tmp_path, BASE)
+    first = app.generate(client=True)
+    assert first.report is not None and CLIENT in first.report.written
+    assert not first.client_kept
+    step_add_channel(app.doc)  # a new channel: a new client class
+    stale = app.cli("check")  # no flag: the existing client is checked too
+    assert stale.exit_code == 1 and f"stale {app.out / CLIENT}" in stale.output, stale.output
+    result = app.generate()  # no flag
+    assert result.client_kept
+    assert result.report is not None and CLIENT in result.report.written
+    assert "class AlertsClient" in app.read(CLIENT)
+    again = app.cli("generate")
+    assert again.exit_code == 0, again.output
+    assert f"{app.out / CLIENT} exists: kept current with the spec" in again.output
+    assert "0 generated" in again.output
+    assert app.cli("check").exit_code == 0
+    assert app.run("import app.generated.client").returncode == 0
+
+
+def test_client_is_not_created_without_the_flag(tmp_path: Path) -> None:
+    app = App(tmp_path, BASE)
+    result = app.cli("generate")
+    assert result.exit_code == 0, result.output
+    assert not (app.out / CLIENT).exists() and "client.py" not in result.output
+    assert app.cli("check").exit_code == 0
+
+
+def test_no_client_removes_it_and_reports_its_importers(tmp_path: Path) -> None:
+    app = App(tmp_path, BASE)
+    app.generate(client=True)
+    app.write("demo.py", "from .generated.client import ChatClient\n\nCLIENT = ChatClient\n")
+    (app.out / CLIENT).write_text("# stale\n", encoding="utf-8")
+    check = app.cli("check", "--no-client")  # the client is left out of the comparison
+    assert check.exit_code == 0 and "client.py" not in check.output, check.output
+    dry = app.cli("generate", "--no-client", "--dry-run")
+    assert dry.exit_code == 0 and f"would remove {app.out / CLIENT}" in dry.output, dry.output
+    assert (app.out / CLIENT).is_file()
+    removed = app.cli("generate", "--no-client")
+    assert removed.exit_code == 0, removed.output
+    assert f"removed {app.out / CLIENT} (--no-client)" in removed.output
+    assert "1 removed" in removed.output
+    assert f"{app.out / 'demo.py'}:1:" in removed.output and "warning[G006]" in removed.output
+    assert not (app.out / CLIENT).exists()
+    assert app.read("demo.py").startswith("from .generated.client import ChatClient")
+    # gone for good: the next run neither recreates nor mentions it
+    result = app.generate()
+    assert result.report is not None and not result.report.changed and not result.client_kept
+    assert not (app.out / CLIENT).exists()
+
+
+def test_client_false_in_config_removes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App(tmp_path, BASE)
+    app.generate(client=True)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.chanspec]\nspec = "spec.yaml"\noutput = "app"\nclient = false\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["generate"])
+    assert result.exit_code == 0, result.output
+    assert "removed" in result.output and not (app.out / CLIENT).exists()
