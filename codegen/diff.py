@@ -111,6 +111,10 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
       ``additionalItems``, ``unevaluated*``, ``if``/``then``/``else``, a nested
       ``allOf``) is involved: ``allOf: [{type: string}, {description: d}]``
       equals ``{type: string, description: d}``;
+    * ``properties``/``required`` (with ``type`` and the other assertions)
+      beside a ``oneOf``/``anyOf`` are written into each member when that
+      means the same (codegen/schema_merge.py): ``{properties: {a}, oneOf:
+      [B, C]}`` equals ``{oneOf: [{properties: {a}} and B, ... and C]}``;
     * a single-member ``anyOf``/``oneOf``/``allOf`` is the member itself when
       it is the only key, and is merged into the parent when the member's keys
       do not conflict with the parent's (and it is not a ``$ref`` or
@@ -163,6 +167,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .schema_merge import distribute, shared_part
 
 __all__ = [
     "Difference",
@@ -420,6 +426,7 @@ class _Canonicaliser:
     def __init__(self, doc: dict[Any, Any]) -> None:
         self.doc = doc
         self._path: dict[int, _Anchor] = {}
+        self._anchors: list[_Anchor] = []  # of the schemas being normalised, innermost last
         self._protected: dict[int, Any] = {}
         self._origins: dict[tuple[int, Any], Origin] = {}
         self._alive: dict[int, Any] = {}
@@ -871,7 +878,11 @@ class _Canonicaliser:
                 else:
                     value = self._generic(value)
                 self._put(out, key, value, node, skey)
-            return self._leave(anchor, self._normalise(out))
+            self._anchors.append(anchor)
+            try:
+                return self._leave(anchor, self._normalise(out))
+            finally:
+                self._anchors.pop()
         finally:
             del self._path[id(node)]
 
@@ -977,6 +988,9 @@ class _Canonicaliser:
         merged = self._merge_all_of(s)
         if merged is not None:
             return merged
+        distributed = self._distribute(s)
+        if distributed is not None:
+            return distributed
 
         for keyword in _COMBINATORS:
             members = s.get(keyword)
@@ -1005,6 +1019,43 @@ class _Canonicaliser:
                         self._move(s, key, member, key)
                 return self._normalise(s)
         return s
+
+    def _distribute(self, s: dict[str, Any]) -> Any:
+        """``{properties.., oneOf: [A, B]}`` as ``{oneOf: [props+A, props+B]}`` (the
+        generated models' spelling; codegen/schema_merge.py says when both mean the same).
+        Returns the renormalised schema, or ``None`` when nothing was distributed."""
+        shared = shared_part(s)
+        if shared is None:
+            return None
+        key = "oneOf" if "oneOf" in s else "anyOf"
+        members = s[key]
+        here = self._anchors[-1] if self._anchors else None
+        if "discriminator" in s and here is not None:
+            # discriminator inheritance: a member's `allOf` back to this schema inherits its
+            # properties (codegen/schema_merge.py inherited_part), added by distribute below
+            for member in members:
+                parts = member.get("allOf") if isinstance(member, dict) else None
+                if isinstance(parts, list):
+                    kept = [p for p in parts if not (isinstance(p, _Rec) and p.anchor is here)]
+                    if len(kept) < len(parts):
+                        member["allOf"] = kept
+
+        def both(a: Any, b: Any) -> Any:
+            return self._normalise({"allOf": [a, b]})
+
+        entries: list[tuple[Any, Origin | None]] = []
+        for i, member in enumerate(members):
+            if not isinstance(member, dict) or id(member) in self._protected:
+                return None
+            merged = distribute(shared, member, both)
+            if merged is None:
+                return None
+            entries.append((self._normalise(merged), self.origin(members, i)))
+        for moved in shared:
+            del s[moved]
+        s[key] = self._new_list(entries)
+        self._tidy_combinators(s)
+        return self._normalise(s)
 
     def _null_one_of(self, s: dict[str, Any]) -> None:
         """``oneOf: [X.., {type: null}]`` as ``anyOf: [oneOf [X..], {type: null}]``.

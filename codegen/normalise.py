@@ -28,6 +28,7 @@ from .load import LoadedDocument
 from .model import ChannelModel, LayerModel, MessageModel, OperationModel, ServiceModel
 from .naming import RESERVED_METHODS, pascal_case, py_identifier, snake_case, unique
 from .problems import Position, Problem, Severity
+from .schema_merge import distribute, inherited_part, shared_part
 from .security import SECURITY_CODES, SecurityPlan
 
 __all__ = ["NORMALISE_CODES", "normalise"]
@@ -243,17 +244,88 @@ class _Normaliser:
         depends only on where it stands, never on other messages (datamodel-code-generator
         would number colliding inline names in document order: ``Payload1``).
         """
+        self.hoisted: set[str] = set()
+        self.hoisting: set[str] = set()
+        self.break_inheritance_cycles()
         for name in list(self.schemas):
-            owner = name
-            if name in self.message_classes and name.endswith("Message") and name != "Message":
-                owner = name[: -len("Message")]
-            self.schemas[name] = self.hoist(self.schemas[name], owner, top=True)
+            self.hoist_component(name)
 
-    def hoist(self, schema: Any, base: str, *, top: bool = False, item: bool = False) -> Any:
+    def break_inheritance_cycles(self) -> None:
+        """Discriminator inheritance without the cycle (codegen/schema_merge.py).
+
+        ``Pet: {discriminator: type, properties: .., oneOf: [$ref Cat, $ref Dog]}`` with
+        ``Cat: {allOf: [$ref Pet, {catSpecificField ..}]}`` (Springwolf's and OpenAPI's
+        polymorphism) means "Cat has Pet's properties"; read literally, Cat contains Pet's
+        union and so itself. Each such ``$ref Pet`` inside a member's ``allOf`` is replaced by
+        Pet's properties (:func:`inherited_part`); the diff reads the spec the same way.
+        """
+        prefix = "#/components/schemas/"
+        for name, schema in self.schemas.items():
+            parts = schema.get("allOf") if isinstance(schema, dict) else None
+            if not isinstance(parts, list):
+                continue
+            member_ref = {"$ref": prefix + name}
+            for i, part in enumerate(parts):
+                ref = part.get("$ref") if isinstance(part, dict) else None
+                if not isinstance(ref, str) or set(part) != {"$ref"}:
+                    continue
+                base = self.schemas.get(ref.rsplit("/", 1)[-1])
+                inherited = inherited_part(base, member_ref) if isinstance(base, dict) else None
+                if inherited is not None:
+                    parts[i] = copy.deepcopy(inherited)
+
+    def hoist_component(self, name: str) -> bool:
+        """Hoist the inline classes of bundled schema ``name`` once; False while it is being
+        hoisted (a cycle), so it cannot be copied into a union member yet."""
+        if name in self.hoisted:
+            return True
+        if name in self.hoisting or name not in self.schemas:
+            return False
+        self.hoisting.add(name)
+        owner = name
+        if name in self.message_classes and name.endswith("Message") and name != "Message":
+            owner = name[: -len("Message")]
+        self.schemas[name] = self.hoist(self.schemas[name], owner, top=True)
+        self.hoisting.discard(name)
+        self.hoisted.add(name)
+        return True
+
+    def distribute_shared(self, schema: dict[str, Any]) -> list[tuple[Any, str]] | None:
+        """The members of ``schema``'s union with the properties beside it written into each
+        (codegen/schema_merge.py), each with its name part: a referenced component's class
+        name, else :func:`_member_suffix`. ``None`` when they cannot be distributed."""
+        shared = shared_part(schema)
+        if shared is None:
+            return None
+        members = schema["oneOf" if "oneOf" in schema else "anyOf"]
+        out: list[tuple[Any, str]] = []
+        for i, member in enumerate(members):
+            suffix = _member_suffix(member, i)
+            if isinstance(member, dict) and set(member) == {"$ref"}:
+                target = str(member["$ref"]).rsplit("/", 1)[-1]
+                if not self.hoist_component(target):
+                    return None
+                copied = copy.deepcopy(self.schemas[target])
+                copied.pop("title", None)  # a new class, named after where it stands
+                suffix, member = target, copied
+            merged = (
+                distribute(shared, member, lambda a, b: {"allOf": [a, b]})
+                if isinstance(member, dict)
+                else None
+            )
+            if merged is None:
+                return None
+            out.append((merged, suffix))
+        return out
+
+    def hoist(
+        self, schema: Any, base: str, *, top: bool = False, item: bool = False, whole: bool = False
+    ) -> Any:
         """``schema`` with its inline class-making parts hoisted; ``base`` names them.
 
         ``item``: ``schema`` is the ``items`` of an array, where a constrained primitive
-        (``{type: integer, minimum: 0}``) also becomes a class (a ``RootModel``)."""
+        (``{type: integer, minimum: 0}``) also becomes a class (a ``RootModel``). ``whole``:
+        its annotations go into the class too (a union member has no field to hold them)."""
         if not isinstance(schema, dict) or "$ref" in schema:
             return schema
         primitive_item = item and _constrained_primitive(schema)
@@ -265,7 +337,7 @@ class _Normaliser:
             name = unique(wanted, self.class_names, sep="")
             # annotations stay where the schema is used (a field's description); the items of
             # an array have no field, so there they move into the class too
-            stays = set() if primitive_item else _ANNOTATIONS - {"title"}
+            stays = set() if primitive_item or whole else _ANNOTATIONS - {"title"}
             moved = {k: v for k, v in schema.items() if k not in stays}
             self.schemas[name] = moved
             self.schemas[name] = self.hoist(moved, name, top=True)
@@ -281,9 +353,15 @@ class _Normaliser:
             out["items"] = self.hoist(out["items"], base + "Item", item=True)
         if isinstance(out.get("additionalProperties"), dict):
             out["additionalProperties"] = self.hoist(out["additionalProperties"], base + "Value")
+        distributed = self.distribute_shared(out)
+        if distributed is not None:  # shared properties beside the union: into each member
+            key = "oneOf" if "oneOf" in out else "anyOf"
+            for keyword in shared_part(out) or ():
+                del out[keyword]
+            out[key] = [self.hoist(m, base + suffix, whole=True) for m, suffix in distributed]
         for key in ("oneOf", "anyOf"):
             members = out.get(key)
-            if isinstance(members, list):
+            if isinstance(members, list) and distributed is None:
                 out[key] = [
                     self.hoist(m, base + _member_suffix(m, i)) for i, m in enumerate(members)
                 ]
@@ -562,8 +640,7 @@ class _Normaliser:
             if str(name) not in params:
                 self.problem(
                     "N043",
-                    f"parameter {str(name)!r} of channel {cid!r} is not in its address "
-                    f"{address!r}",
+                    f"parameter {str(name)!r} of channel {cid!r} is not in its address {address!r}",
                     f"{pointer}/parameters/{_escape(str(name))}",
                     warning=True,
                     hint="use it in the address as {" + str(name) + "} or remove it",

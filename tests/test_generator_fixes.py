@@ -781,3 +781,110 @@ def test_empty_property_and_nullable_one_of_spellings_are_equal() -> None:
     # two members that may overlap: oneOf is not anyOf
     overlap = {"oneOf": [{"type": "object"}, {"minProperties": 1}, {"type": "null"}]}
     assert payload_diffs({"anyOf": overlap["oneOf"]}, overlap) != []
+
+
+SHARED_BESIDE_ONE_OF = """\
+channels:
+  feed:
+    address: /ws/feed
+    messages:
+      post:
+        payload:
+          type: object
+          required: [type, event]
+          properties:
+            type: {const: post}
+            event:
+              type: object
+              properties:
+                kind: {type: string, description: the event's kind}
+                ts: {type: string}
+              required: [kind]
+              oneOf:
+                - {$ref: '#/components/schemas/Joined'}
+                - {$ref: '#/components/schemas/Left'}
+operations:
+  feed_post:
+    action: receive
+    channel: {$ref: '#/channels/feed'}
+    messages: [{$ref: '#/channels/feed/messages/post'}]
+components:
+  schemas:
+    Joined:
+      additionalProperties: false
+      properties: {kind: {const: joined}, who: {type: string}}
+    Left:
+      properties: {kind: {const: left}, why: {type: string}}
+"""
+
+
+def test_properties_beside_one_of_are_distributed_exactly(build: Any) -> None:
+    app = build(SHARED_BESIDE_ONE_OF)
+    assert {"FeedPostEventJoined", "FeedPostEventLeft"} <= set(app.messages.__all__)
+    assert not re.search(r"class \w*\d\(", app.models)
+    model = app.messages.FeedPostMessage
+    joined = model.model_validate({"type": "post", "event": {"kind": "joined", "who": "ann"}})
+    assert joined.event.who == "ann"
+    # Joined forbids what it does not define, the shared `ts` included (the spec says so)
+    with pytest.raises(ValueError):
+        model.model_validate({"type": "post", "event": {"kind": "joined", "ts": "1"}})
+    left = model.model_validate({"type": "post", "event": {"kind": "left", "ts": "1"}})
+    assert left.event.ts == "1"
+    event = app.payload("feed", "post")["properties"]["event"]
+    assert set(event) == {"oneOf"}
+    assert [m["required"] for m in event["oneOf"]] == [["kind"], ["kind"]]  # shared required
+    assert event["oneOf"][0]["properties"]["kind"] == {
+        "const": "joined",
+        "description": "the event's kind",
+        "type": "string",
+    }
+    assert app.findings() == []
+
+
+INHERITANCE = """\
+channels:
+  pets:
+    address: /ws/pets
+    messages:
+      adopt:
+        payload:
+          type: object
+          properties:
+            pet: {$ref: '#/components/schemas/Pet'}
+operations:
+  pets_adopt:
+    action: receive
+    channel: {$ref: '#/channels/pets'}
+    messages: [{$ref: '#/channels/pets/messages/adopt'}]
+components:
+  schemas:
+    Pet:
+      type: object
+      discriminator: petType
+      properties: {petType: {type: string}, name: {type: string}}
+      required: [petType]
+      oneOf: [{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Dog'}]
+    Cat:
+      examples: [{petType: Cat, name: Tom, lives: 9}]
+      allOf:
+        - {$ref: '#/components/schemas/Pet'}
+        - {type: object, properties: {lives: {type: integer}}}
+    Dog:
+      allOf:
+        - {$ref: '#/components/schemas/Pet'}
+        - {type: object, properties: {bark: {type: boolean}}}
+"""
+
+
+def test_discriminator_inheritance_is_read_without_its_cycle(build: Any) -> None:
+    app = build(INHERITANCE)
+    assert {"PetCat", "PetDog", "Cat", "Dog"} <= set(app.messages.__all__)
+    assert not re.search(r"class \w*\d\(", app.models)
+    adopt = app.messages.PetsAdoptMessage.model_validate(
+        {"pet": {"petType": "Cat", "name": "Tom", "lives": 9}}
+    )
+    assert type(adopt.pet).__name__ == "PetCat" and adopt.pet.lives == 9
+    cat = app.payload("pets", "adopt")["properties"]["pet"]["oneOf"][0]
+    assert set(cat["properties"]) == {"petType", "name", "lives"}
+    assert cat["examples"] == [{"petType": "Cat", "name": "Tom", "lives": 9}]
+    assert app.findings() == []
