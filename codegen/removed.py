@@ -17,12 +17,13 @@ they are (nothing is remembered between runs, so ``chanspec check`` sees the sam
 
 from __future__ import annotations
 
+import ast
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .problems import Position, Problem, Severity
 from .pyliteral import py_literal
@@ -71,20 +72,29 @@ class Leftovers:
 def user_modules(out_dir: Path, planned: dict[str, str]) -> dict[str, str]:
     """Every ``*.py`` of the package outside ``generated/`` as ``{POSIX path: text}``.
 
-    ``planned`` (scaffolds about to be created or updated) wins over the file on disk; files
-    that cannot be read as UTF-8 and ``__pycache__``/hidden directories are skipped. Sorted by
-    path, so what is derived from it is deterministic.
+    The walk enters only subdirectories that are packages (they have an ``__init__.py``), so
+    a virtualenv or data directory inside the output directory is not read; hidden
+    directories and ``__pycache__`` are skipped, and so are files that cannot be read as
+    UTF-8. ``planned`` (scaffolds about to be created or updated) wins over the file on disk.
+    Sorted by path, so what is derived from it is deterministic.
     """
     found: dict[str, str] = {}
-    if out_dir.is_dir():
-        for path in out_dir.rglob("*.py"):
-            rel = path.relative_to(out_dir)
-            if rel.parts[0] == "generated" or any(
-                p.startswith(".") or p == "__pycache__" for p in rel.parts[:-1]
-            ):
+    for root, dirs, names in os.walk(out_dir):
+        here = Path(root)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d != "__pycache__"
+            and not (here == out_dir and d == "generated")
+            and (here / d / "__init__.py").is_file()
+        )
+        for name in names:
+            if not name.endswith(".py"):
                 continue
+            path = here / name
             try:
-                found[rel.as_posix()] = path.read_text(encoding="utf-8")
+                found[path.relative_to(out_dir).as_posix()] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
     found.update({p: t for p, t in planned.items() if not p.startswith("generated/")})
@@ -107,12 +117,12 @@ def _dotted(node: cst.BaseExpression | None) -> str:
     return ""
 
 
-def _resolve(path: str, node: cst.ImportFrom, package_dir: str) -> str | None:
+def _resolve(path: str, node: ast.ImportFrom, package_dir: str) -> str | None:
     """The package-relative POSIX path (``generated/messages``) an import names, or None."""
-    module = _dotted(node.module)
-    if node.relative:
+    module = node.module or ""
+    if node.level:
         parts = list(PurePosixPath(path).parent.parts)
-        up = len(node.relative) - 1
+        up = node.level - 1
         if up > len(parts):
             return None
         base = parts[: len(parts) - up]
@@ -124,32 +134,54 @@ def _resolve(path: str, node: cst.ImportFrom, package_dir: str) -> str | None:
     return None
 
 
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None  # a consumer module that does not parse is reported as G004
+
+
+def _column(text: str, line: int, offset: int) -> int:
+    """1-based character column of the UTF-8 byte ``offset`` (``ast``'s) on ``line``."""
+    lines = text.splitlines()
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(source.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+
 def _generated_imports(path: str, text: str, package_dir: str) -> list[_Import]:
     """Names ``text`` imports (anywhere in the module) from the package's ``generated/``."""
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError:
-        return []  # reported as G004 when it is a consumer module
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    if "generated" not in text:
+        return []
+    tree = _parse(text)
+    if tree is None:
+        return []
     found: list[_Import] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        target = _resolve(path, node, package_dir)
+        if target is None or not target.startswith("generated/"):
+            continue
+        for alias in node.names:
+            if alias.name != "*":
+                col = _column(text, alias.lineno, alias.col_offset)
+                found.append(_Import(target + ".py", alias.name, alias.lineno, col))
+    return sorted(found, key=lambda i: (i.line, i.col))
 
-    class Visitor(cst.CSTVisitor):
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            target = _resolve(path, node, package_dir)
-            if target is None or not target.startswith("generated/"):
-                return
-            if isinstance(node.names, cst.ImportStar):
-                return
-            for alias in node.names:
-                if isinstance(alias.name, cst.Name):
-                    pos = positions[alias].start
-                    found.append(
-                        _Import(target + ".py", alias.name.value, pos.line, pos.column + 1)
-                    )
 
-    module.visit(Visitor())
-    return found
+def _bound(tree: ast.Module) -> set[str]:
+    """Names a module binds at top level (classes, functions, assignments, imports)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            names.add(stmt.target.id)
+        elif isinstance(stmt, ast.ImportFrom | ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+    return names
 
 
 def _defined(module: cst.Module) -> set[str]:
@@ -355,22 +387,22 @@ def _exports(module: cst.Module) -> set[str]:
     return set()
 
 
-def _channel_class(module: cst.Module) -> tuple[cst.ClassDef, str] | None:
+def _channel_class(tree: ast.Module) -> tuple[ast.ClassDef, str] | None:
     """The first top-level class decorated ``@channel("<id>")`` and its channel id."""
-    for stmt in module.body:
-        if not isinstance(stmt, cst.ClassDef):
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
             continue
-        for decorator in stmt.decorators:
-            expr = decorator.decorator
-            if not isinstance(expr, cst.Call):
+        for decorator in stmt.decorator_list:
+            if not isinstance(decorator, ast.Call):
                 continue
-            func = expr.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else _dotted(func)
+            func = decorator.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             if name != "channel":
                 continue
-            value = expr.args[0].value if expr.args else None
-            evaluated = value.evaluated_value if isinstance(value, cst.SimpleString) else None
-            return stmt, evaluated if isinstance(evaluated, str) else stmt.name.value
+            first = decorator.args[0] if decorator.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                return stmt, first.value
+            return stmt, stmt.name
     return None
 
 
@@ -405,39 +437,39 @@ def find_leftovers(
             continue
         if parts[1] == "__init__.py":
             continue
-        try:
-            module = cst.parse_module(text)
-        except cst.ParserSyntaxError:
-            continue
-        hit = _channel_class(module)
+        tree = _parse(text)
+        hit = _channel_class(tree) if tree is not None else None
         if hit is None:
             continue
         cls, channel_id = hit
-        pos = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)[cls].start
-        orphans[path] = (pos.line, pos.column + 1, channel_id)
+        line, col = cls.lineno, _column(text, cls.lineno, cls.col_offset)
+        orphans[path] = (line, col, channel_id)
         found.notes.append(
             Problem(
                 "G007",
                 f"{path} serves channel {channel_id!r}, which the spec no longer has: its route "
                 "and contract are gone and the app no longer imports the module",
                 Severity.WARNING,
-                position=Position(str(out_dir / path), pos.line, pos.column + 1),
+                position=Position(str(out_dir / path), line, col),
                 hint=f"delete {path} (chanspec never deletes it), or move its handlers to the "
                 "module of the channel that replaces it",
             )
         )
-    rendered_names = {
-        path: _defined(cst.parse_module(text))
-        for path, text in rendered.items()
-        if path.startswith("generated/") and path.endswith(".py")
-    }
-    rendered_names.update({path: set() for path in removed if path not in rendered})
+    rendered_names: dict[str, set[str]] = {p: set() for p in removed if p not in rendered}
+
+    def names_of(target: str) -> set[str] | None:
+        """What a generated module defines; None for a module this run does not render."""
+        if target not in rendered_names and target in rendered:
+            tree = _parse(rendered[target])
+            rendered_names[target] = _bound(tree) if tree is not None else set()
+        return rendered_names.get(target)
+
     missing: list[tuple[str, _Import]] = []
     for path, text in modules.items():
         if path in orphans:
             continue  # its own note says to delete it
         for imp in _generated_imports(path, text, package_dir):
-            names = rendered_names.get(imp.target)
+            names = names_of(imp.target)
             if names is not None and imp.name not in names:
                 missing.append((path, imp))
     wanted = {imp.name for _, imp in missing if imp.target == MESSAGES}
