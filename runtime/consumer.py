@@ -57,6 +57,7 @@ EVENT_TYPE = "chanspec.event"
 # 4xxx close codes (docs/wire-protocol.md)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_LAYER_UNAVAILABLE = 4500
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 7.4.1; the layer's backend (Redis) is unreachable
 
 # The event loop each in-memory layer's consumers run on: its queues belong to that loop, so the
 # *_sync helpers called from other threads must hand their work to it (not start a new loop).
@@ -273,7 +274,11 @@ class Consumer(AsyncJsonWebsocketConsumer):
         self._dispatch_lock = lock = asyncio.Lock()
         listener: asyncio.Future[None] | None = None
         if layer is not None:
-            self.channel_name = await layer.new_channel()
+            try:
+                self.channel_name = await layer.new_channel()
+            except Exception as exc:  # e.g. Redis down for the pub/sub layer, which subscribes
+                await self._refuse_unavailable(exc)
+                return
             self._fanout = fanout_for(layer, pin=True)
             main = asyncio.current_task()
             assert main is not None
@@ -390,6 +395,30 @@ class Consumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         await self.close(code)
+
+    async def _refuse_unavailable(self, exc: Exception) -> None:
+        """Refuse a handshake whose channel layer cannot give it a channel because its backend
+        is unreachable (the Redis pub/sub layer subscribes each new connection's channel):
+        HTTP 503 with ``Retry-After: 1`` and the body ``{"code": 1013}`` (ASGI
+        ``websocket.http.response``; without it, close code 1013 "try again later", RFC 6455),
+        and one log line. Any other error is raised again."""
+        error = _layer_error(self.channel_layer_alias, "new_channel", exc)
+        if not _layer_unavailable(error):
+            raise exc
+        log.warning("%s: handshake refused, try again later: %s", type(self).__qualname__, error)
+        if "websocket.http.response" in (self.scope.get("extensions") or {}):
+            body = json.dumps({"code": CLOSE_TRY_AGAIN_LATER}).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"1"),
+            ]
+            await self.base_send(
+                {"type": "websocket.http.response.start", "status": 503, "headers": headers}
+            )
+            await self.base_send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await self.base_send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
 
     async def post_authentication(self) -> None:
         """Hook run after the connection is accepted and its groups are joined."""

@@ -131,9 +131,10 @@ class Fanout:
         """Add ``member`` to the local registry of ``group`` (subscribing this process to the
         group's fan-out channel on Redis when it is the first local member).
 
-        Raises:
-            Exception: whatever the Redis client raised on subscribing (the member is then still
-                registered, and the subscription is retried with the reconnect loop).
+        Never raises because Redis is unreachable (a connection opened during an outage must
+        complete its handshake, as the layer's own ``group_add`` does): the member is
+        registered, the failure logged, and the transport's reconnect loop subscribes (pub/sub)
+        or registers (queue) every group of this process again once Redis answers.
         """
         local = self.members.get(group)
         first = local is None
@@ -142,7 +143,15 @@ class Fanout:
         local[member.channel_name] = member
         self._groups_of.setdefault(member.channel_name, set()).add(group)
         if first and self.transport is not None:
-            await self.transport.subscribe(group)
+            try:
+                await self.transport.subscribe(group)
+            except Exception as exc:
+                _raise_if_cancelling(exc)
+                log.warning(
+                    "fan-out: joining group %r failed (%r); done again when Redis is back",
+                    group,
+                    exc,
+                )
 
     def hold(self, member: Member) -> None:
         """Queue deliveries to ``member`` instead of writing them, until :meth:`release`.
@@ -691,6 +700,7 @@ class _InboxShard:
         self.lock = asyncio.Lock()
         self.reader: asyncio.Task[None] | None = None
         self.refresher: asyncio.Task[None] | None = None
+        self.unregistered = False  # a join's ZADD failed: the reader registers every key again
 
     async def publish(self, keys: list[str], now: float, payload: str) -> None:
         t = self.transport
@@ -707,8 +717,12 @@ class _InboxShard:
             self.reader = loop.create_task(self._read())
         if self.refresher is None or self.refresher.done():
             self.refresher = loop.create_task(self._refresh())
-        async with self.lock:  # a leave and a join of one group reach Redis in order
-            await self.redis.zadd(key, {self.transport.origin: time.time()})
+        try:
+            async with self.lock:  # a leave and a join of one group reach Redis in order
+                await self.redis.zadd(key, {self.transport.origin: time.time()})
+        except Exception:
+            self.unregistered = True
+            raise
 
     async def leave(self, key: str) -> None:
         self.keys.discard(key)
@@ -736,7 +750,8 @@ class _InboxShard:
         failed, register = False, True  # register: a join's own ZADD may have failed
         while True:
             try:
-                if register:
+                if register or self.unregistered:
+                    self.unregistered = False
                     await self.register_all()  # after errors: Redis may have restarted empty
                     register = False
                     if failed:

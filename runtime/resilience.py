@@ -35,6 +35,7 @@ connection is re-established (``PubSub.on_connect``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -594,6 +595,44 @@ def _loop_layer_op(layer: RedisPubSubChannelLayer, name: str) -> Callable[..., A
     return call
 
 
+class _QuietOutageTracebacks(logging.Filter):
+    """fast-channels' pub/sub layer logs a full traceback at ERROR for every failure of its
+    receive task (about once a second while Redis is unreachable) and of a channel's clean-up
+    on disconnect. The guard reports an outage in one WARNING line; such records of a Redis
+    outage become one DEBUG line without the traceback. Other records pass untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, REDIS_UNAVAILABLE_ERRORS):
+            record.msg = f"{record.getMessage()}: {_describe(exc)}"
+            record.args = None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_QUIET = _QuietOutageTracebacks()
+
+
+def _pubsub_new_channel(layer: RedisPubSubChannelLayer) -> Callable[..., Awaitable[str]]:
+    """fast-channels 1.1.0's ``new_channel`` of the loop layer, without its leak: when the
+    subscription fails (Redis down) the channel's local queue is removed again, so a reconnect
+    storm during an outage does not leave one queue per refused handshake behind."""
+    get_layer = RedisPubSubChannelLayer._get_layer
+
+    async def new_channel(prefix: str = "specific.") -> str:
+        loop_layer = get_layer(layer)
+        channel = f"{loop_layer.prefix}{prefix}{uuid.uuid4().hex}"
+        try:
+            await loop_layer._subscribe_to_channel(channel)
+        except BaseException:
+            loop_layer.channels.pop(channel, None)
+            raise
+        return channel
+
+    return new_channel
+
+
 class ResilientRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     """fast-channels' Redis pub/sub layer with a :class:`LayerGuard`.
 
@@ -605,12 +644,16 @@ class ResilientRedisPubSubChannelLayer(RedisPubSubChannelLayer):
 
     fast-channels' pub/sub layer proxies its methods to one layer per event loop through
     ``__getattribute__``; this class intercepts the same names and routes them through the
-    guard, which calls the per-loop layer.
+    guard, which calls the per-loop layer. Unlike fast-channels, a ``new_channel`` that fails
+    (Redis down) leaves no local queue behind, and fast-channels' tracebacks for a Redis
+    outage (its logger ``fast_channels.layers.redis.pubsub``) are logged as one DEBUG line.
     """
 
     def __init__(self, *, alias: str, url: str, prefix: str = "asgi", **guard_options: Any):
         super().__init__(hosts=[url], prefix=prefix)
         ops = RawOps(**{name: _loop_layer_op(self, name) for name in sorted(_GUARDED)})
+        ops = dataclasses.replace(ops, new_channel=_pubsub_new_channel(self))
+        logging.getLogger("fast_channels.layers.redis.pubsub").addFilter(_QUIET)  # once: a set
         self.guard = LayerGuard(alias, url, ops, **guard_options)
 
     def __getattribute__(self, name: str) -> Any:

@@ -5,6 +5,10 @@
 - a consumer class that overrides ``chanspec_broadcast`` gets every broadcast through its
   override on the fan-out fast path (memory, Redis pub/sub and queue layers; same process and
   another process), in a group shared with a class that does not override it;
+- a new connection while Redis is down: the pub/sub layer refuses the handshake with HTTP 503
+  (``Retry-After``, body ``{"code": 1013}``) and one log line, the queue layer accepts it (its
+  group is joined when Redis is back); no traceback, no hang; both work again after Redis
+  returns; a refused pub/sub handshake leaves no channel queue behind;
 
 The served app (``tests.test_runtime_gaps:app``) is built on first access, in the uvicorn
 process only.
@@ -13,19 +17,27 @@ process only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pytest
+import websockets
 from chanspec.runtime import Consumer, LayerSpec, Message, create_app, ws_handler
-from chanspec.runtime.client import ChannelClient
+from chanspec.runtime.client import ChannelClient, HandshakeRejected
+from chanspec.runtime.resilience import LayerUnavailableError, ResilientRedisPubSubChannelLayer
+from fast_channels.layers.redis import RedisPubSubChannelLayer
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
 from .conftest import Client, connect
-from .servers import uvicorn_server
+from .servers import REPO, RedisServer, free_port, stop, uvicorn_server, wait_port
 
 # ---- the app served by uvicorn ------------------------------------------------------------------
 
@@ -285,3 +297,125 @@ async def test_fast_path_broadcasts_go_through_an_override(alias: str, redis_url
         await _shout_round(audited[-1], plain, audited)
         for client in [*plain, *audited]:
             await client.close()
+
+
+# ---- 4. a new connection while Redis is down ----------------------------------------------------
+
+
+@contextlib.contextmanager
+def logged_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """``uvicorn_server`` with the server's stdout and stderr written to ``log``."""
+    port = free_port()
+    full_env = {**os.environ, **env}
+    full_env.setdefault("PYTHONPATH", str(REPO))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning"],
+            cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_port(port, proc)
+            yield f"ws://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+
+
+class RoomClient(ChannelClient[Notice | Pong]):
+    address = "/ws/gpubsub/plain"
+    outgoing_types = (Notice, Pong)
+
+
+async def _pong(client: Client) -> None:
+    await client.send({"action": "ping"})
+    assert await client.recv() == {"action": "pong"}
+
+
+async def test_new_connections_while_redis_is_down(tmp_path: Path) -> None:
+    store = RedisServer()
+    store.start()
+    log = tmp_path / "server.log"
+    try:
+        with logged_server({"REDIS_URL": store.url}, log) as server:
+            pubsub, queue = f"{server}/ws/gpubsub/plain", f"{server}/ws/gqueue/plain"
+            first = await connect(pubsub)
+            await _pong(first)
+            store.stop()
+            await asyncio.sleep(1.5)  # the layer has noticed (health check: once a second)
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(websockets.InvalidStatus) as refused:
+                    await connect(pubsub)
+                response = refused.value.response
+                assert response.status_code == 503, response
+                assert response.headers["Retry-After"] == "1"
+                assert json.loads(response.body) == {"code": 1013}
+                assert time.monotonic() - started < 1.0
+            with pytest.raises(HandshakeRejected) as rejected:  # the typed client's view
+                await RoomClient(server).connect()
+            assert rejected.value.status == 503
+            # the queue layer accepts: the connection is served, its group joined later
+            newcomer = await connect(queue)
+            await _pong(newcomer)
+            await _pong(first)  # open connections are still served
+            store.start()  # empty, same port
+            started = time.monotonic()
+            while True:  # accepted again within the layer's recovery (probes every 0.25 s)
+                assert time.monotonic() - started < 5, "pub/sub connections still refused"
+                try:
+                    second = await connect(pubsub)
+                    break
+                except websockets.InvalidStatus as exc:
+                    assert exc.response.status_code == 503
+                    await asyncio.sleep(0.1)
+            print(f"pub/sub handshakes accepted {time.monotonic() - started:.2f}s after restart")
+            await _pong(second)
+            await second.send({"action": "shout", "payload": {"text": "back"}})
+            notice = {"action": "notice", "payload": {"text": "back"}}
+            assert await second.recv() == notice
+            assert await first.recv() == notice
+            # the queue-layer connection opened during the outage is in its group now
+            sender = await connect(queue)
+            started = time.monotonic()
+            while True:  # the queue fan-out re-registers within its reconnect delay (1 s)
+                assert time.monotonic() - started < 5, "the newcomer never joined its group"
+                await sender.send({"action": "shout", "payload": {"text": "queue back"}})
+                assert await sender.recv() == {
+                    "action": "notice",
+                    "payload": {"text": "queue back"},
+                }
+                try:
+                    frame = await newcomer.recv(0.5)
+                    break
+                except TimeoutError:
+                    continue
+            assert frame == {"action": "notice", "payload": {"text": "queue back"}}
+            for client in (first, second, newcomer, sender):
+                await client.close()
+    finally:
+        store.stop()
+    text = log.read_text()
+    print(text)
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text
+    assert text.count("handshake refused, try again later") == 4, text
+
+
+async def test_a_refused_pubsub_handshake_leaves_no_channel_behind() -> None:
+    """Each failed subscription of fast-channels' ``new_channel`` leaves its local queue in
+    the loop layer's ``channels``; a reconnect storm during an outage would grow it."""
+    store = RedisServer()
+    store.start()
+    layer = ResilientRedisPubSubChannelLayer(alias="leak", url=store.url)
+    try:
+        kept = await layer.new_channel()
+        loop_layer = RedisPubSubChannelLayer._get_layer(layer)
+        store.stop()
+        for _ in range(20):
+            with contextlib.suppress(LayerUnavailableError):  # the first may not notice yet
+                await layer.new_channel()
+        with pytest.raises(LayerUnavailableError):
+            await layer.new_channel()
+        assert kept in loop_layer.channels
+        assert len(loop_layer.channels) <= 3, len(loop_layer.channels)  # kept, probe, a lucky one
+    finally:
+        store.stop()
