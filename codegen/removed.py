@@ -277,8 +277,11 @@ def _deprecate(cls: cst.ClassDef) -> cst.ClassDef:
             if lead == DEPRECATED:
                 return cls
             inner = rest.lstrip()
-        sep = "\n\n" if len(quote) == 3 and inner.strip() else ""
-        if len(quote) == 1 and inner:
+        sep = ""
+        if len(quote) == 3 and inner.strip():
+            inner = inner.lstrip("\n")  # datamodel-code-generator opens with a line break
+            sep = "\n\n" if inner.startswith((" ", "\t")) else "\n\n    "  # a top-level class
+        elif inner:
             sep = " "
         merged = prefix + quote + DEPRECATED + sep + inner + quote
         body[0] = first.with_changes(body=[cst.Expr(cst.SimpleString(merged))])
@@ -349,7 +352,8 @@ def keep_classes(old: str, new: str, names: set[str]) -> tuple[str, list[str]]:
     if at == 0 and body and _is_docstring(body[0]):
         at = 1
     body[at:at] = import_lines
-    exports = sorted((_exports(new_mod) or (have - _imported(new_mod))) | carried)
+    own = {n for n in have - _imported(new_mod) if not n.startswith("__")}
+    exports = sorted((_exports(new_mod) or own) | carried)
     body += [*kept, cst.parse_statement(f"__all__ = {py_literal(exports)}\n")]
     return new_mod.with_changes(body=body).code, sorted(carried)
 

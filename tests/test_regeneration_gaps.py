@@ -21,7 +21,7 @@ import websockets
 import yaml
 from chanspec.codegen.cli import main
 from chanspec.codegen.pipeline import GenerateResult, generate
-from chanspec.codegen.removed import DEPRECATED
+from chanspec.codegen.removed import DEPRECATED, keep_classes
 from click.testing import CliRunner
 
 from tests.servers import uvicorn_server
@@ -343,3 +343,59 @@ def test_client_false_in_config_removes_it(tmp_path: Path, monkeypatch: pytest.M
     result = CliRunner().invoke(main, ["generate"])
     assert result.exit_code == 0, result.output
     assert "removed" in result.output and not (app.out / CLIENT).exists()
+
+
+def test_kept_class_brings_its_enum_nested_classes_and_imports(tmp_path: Path) -> None:
+    """The kept event needs classes and imports (Enum, Field, AwareDatetime) nothing else in
+    the new generated/messages.py uses: they come along, and the module is ruff and
+    mypy --strict clean."""
+    doc = copy.deepcopy(BASE)
+    doc["components"]["messages"]["alert"] = {
+        "payload": {
+            "type": "object",
+            "description": 'Raised when """something""" happens.',
+            "required": ["level", "at"],
+            "properties": {
+                "level": {"type": "string", "enum": ["low", "high"]},
+                "at": {"type": "string", "format": "date-time"},
+                "tags": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "origin": {"type": "object", "properties": {"host": {"type": "string"}}},
+            },
+        },
+    }
+    app = App(tmp_path, doc)
+    step_add_event(app.doc)
+    app.generate()
+    step_remove_event_operation(app.doc)
+    result = app.generate()
+    assert result.report is not None
+    assert result.report.retained == ["AlertEvent", "AlertEventLevel", "AlertEventOrigin"]
+    messages = app.read("generated/messages.py")
+    for name in ("class AlertEventLevel(Enum)", "AwareDatetime", "Field(", "min_length=1"):
+        assert name in messages, name
+    assert f'"""{DEPRECATED}\n\n    Raised when \\"\\"\\"something\\"\\"\\" happens.' in messages
+    lint(app.out / "generated" / "messages.py")
+    assert app.run("import app.main").returncode == 0
+    again = app.generate()
+    assert again.report is not None and not again.report.changed
+
+
+def test_keep_classes_marks_once_and_replaces_an_older_marker() -> None:
+    old = (
+        '"""Models."""\n\nfrom chanspec.runtime import Message\n\n\n'
+        "class Gone(Message):\n"
+        '    """Deprecated: older words (chanspec G006).\n\n    What it was.\n    """\n\n'
+        "    n: int\n\n\n"
+        "class Plain(Message):\n    n: int\n\n\n"
+        '__all__ = ["Gone", "Plain"]\n'
+    )
+    new = '"""Models."""\n\n__all__: list[str] = []\n'
+    text, kept = keep_classes(old, new, {"Gone", "Plain", "Never"})
+    assert kept == ["Gone", "Plain"]
+    assert text.count("Deprecated:") == 2 and "older words" not in text
+    assert f'"""{DEPRECATED}\n\n    What it was.\n    """' in text
+    assert f'class Plain(Message):\n    """{DEPRECATED}"""' in text
+    assert "from chanspec.runtime import Message" in text
+    assert text.endswith("__all__ = ['Gone', 'Plain']\n")  # unformatted: ruff runs afterwards
+    again, _ = keep_classes(text, new, {"Gone", "Plain"})
+    assert again == text  # marked once: the next run keeps the same bytes
