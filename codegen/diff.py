@@ -91,6 +91,8 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
     * ``type: [x]`` equals ``type: x``; list types are sorted and
       de-duplicated; ``enum: [v]`` equals ``const: v``; with ``const`` present
       ``enum`` is dropped and a ``type`` matching the const's JSON type too;
+      likewise a ``type`` that admits every ``enum`` value is dropped
+      (``{type: [string, "null"], enum: [a, null]}`` equals ``{enum: [a, null]}``);
     * ``nullable: true`` and a list ``type`` containing ``"null"`` become
       ``{<annotations>, anyOf: [{<assertions>}, {"type": "null"}]}`` where the
       annotations are ``description``, ``default``, ``examples``, ``example``,
@@ -124,6 +126,8 @@ JSON Schemas (draft-07 plus the AsyncAPI/OpenAPI spellings seen in the wild)
     * a property whose schema is ``{}`` equals an absent one when no
       ``additionalProperties``/``patternProperties``/``unevaluatedProperties``
       reads the property names (``required`` still says it must be there);
+    * ``{type: null}`` in an ``anyOf`` beside a member whose ``enum``/``const``
+      already lists ``null`` is dropped;
     * ``oneOf: [X.., {type: null}]`` whose other members all reject ``null``
       equals ``anyOf: [X (or oneOf [X..]), {type: null}]``;
     * cycles: a schema (or any object) reached again while it is on the
@@ -394,6 +398,16 @@ def _allows_null(schema: Any) -> bool:
             return False
     members = schema.get("allOf")
     return not (isinstance(members, list) and not all(_allows_null(m) for m in members))
+
+
+def _names_null(schema: Any) -> bool:
+    """Whether a canonical schema lists ``null`` as a value (``enum`` or ``const``)."""
+    if not isinstance(schema, dict) or "type" in schema:
+        return False
+    enum = schema.get("enum")
+    return (isinstance(enum, list) and None in enum) or (
+        "const" in schema and schema["const"] is None
+    )
 
 
 def _excludes_null(schema: Any) -> bool:
@@ -909,6 +923,12 @@ class _Canonicaliser:
                 self._move(s, "const", s, "enum")
             else:
                 s["enum"] = values
+                kind = s.get("type")
+                kinds = kind if isinstance(kind, list) else [kind]
+                if kind is not None and all(
+                    any(k in _json_types(v) for k in kinds) for v in values
+                ):
+                    del s["type"]  # every value has an allowed type: `type` adds nothing
         if "const" in s:
             s.pop("enum", None)
             kind = s.get("type")
@@ -968,6 +988,13 @@ class _Canonicaliser:
             ):
                 s.pop(key, None)
 
+        members = s.get("anyOf")
+        if isinstance(members, list) and _NULL_SCHEMA in members:
+            others = [m for m in members if m != _NULL_SCHEMA]
+            if any(_names_null(m) for m in others):  # `null` is already one of their values
+                s["anyOf"] = self._new_list(
+                    (m, self.origin(members, i)) for i, m in enumerate(members) if m != _NULL_SCHEMA
+                )
         self._null_one_of(s)
         self._tidy_combinators(s)
 

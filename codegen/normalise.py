@@ -16,6 +16,7 @@ All problems are collected and returned together; nothing is raised for a bad do
 from __future__ import annotations
 
 import copy
+import json
 import re
 import string
 from collections.abc import Callable, Iterator, Mapping
@@ -52,6 +53,7 @@ NORMALISE_CODES: dict[str, str] = {
     "N052": "a default does not match its schema's type: coerced ('false' -> false) or dropped",
     "N053": "Avro payload schema cannot be converted: generated as Any",
     "N054": "items given as a list (tuple form): item schemas documented, not validated",
+    "N055": "object or array keywords beside another single type constrain nothing: ignored",
 }
 NORMALISE_CODES.update(SECURITY_CODES)  # N060-N062: security schemes (codegen/security.py)
 
@@ -246,6 +248,7 @@ class _Normaliser:
         """
         self.hoisted: set[str] = set()
         self.hoisting: set[str] = set()
+        self.distributed: dict[str, str] = {}  # member JSON -> its class (hoist_member)
         self.break_inheritance_cycles()
         for name in list(self.schemas):
             self.hoist_component(name)
@@ -289,6 +292,18 @@ class _Normaliser:
         self.hoisting.discard(name)
         self.hoisted.add(name)
         return True
+
+    def hoist_member(self, member: dict[str, Any], name: str) -> Any:
+        """Hoist a distributed union member under ``name``, or refer to the class an equal
+        member already got (a message whose payload is a copy of a union component)."""
+        key = json.dumps(member, sort_keys=True, default=str)
+        known = self.distributed.get(key)
+        if known is not None:
+            return {"$ref": "#/components/schemas/" + known}
+        hoisted = self.hoist(member, name, whole=True)
+        if isinstance(hoisted, dict) and set(hoisted) == {"$ref"}:
+            self.distributed[key] = str(hoisted["$ref"]).rsplit("/", 1)[-1]
+        return hoisted
 
     def distribute_shared(self, schema: dict[str, Any]) -> list[tuple[Any, str]] | None:
         """The members of ``schema``'s union with the properties beside it written into each
@@ -358,7 +373,7 @@ class _Normaliser:
             key = "oneOf" if "oneOf" in out else "anyOf"
             for keyword in shared_part(out) or ():
                 del out[keyword]
-            out[key] = [self.hoist(m, base + suffix, whole=True) for m, suffix in distributed]
+            out[key] = [self.hoist_member(m, base + suffix) for m, suffix in distributed]
         for key in ("oneOf", "anyOf"):
             members = out.get(key)
             if isinstance(members, list) and distributed is None:
@@ -459,13 +474,23 @@ class _Normaliser:
         self.schemas[class_name] = schema
 
     def check_schema(self, schema: Any, pointer: str) -> None:
-        """Coerce defaults (N052) and report tuple-form ``items`` (N054) of a bundled schema."""
+        """Coerce defaults (N052), drop keywords of another type (N055) and report tuple-form
+    ``items`` (N054) of a bundled schema."""
         for where in _fix_defaults(schema, pointer):
             self.problem(
                 "N052",
                 "default does not match the schema's type; coerced or dropped",
                 where,
                 warning=True,
+            )
+        for where in _drop_foreign_keywords(schema, pointer):
+            kind = where.rsplit("/", 1)[-1]
+            self.problem(
+                "N055",
+                f"{kind} beside a type it does not apply to constrains nothing: ignored",
+                where,
+                warning=True,
+                hint="remove it, or change the type",
             )
         for where in _tuple_items(schema, pointer):
             self.problem(
@@ -1033,6 +1058,31 @@ def _fix_defaults(schema: Any, pointer: str) -> list[str]:
             node["x-chanspec-default"] = default
             changed.append(where + "/default")
     return changed
+
+
+# keywords that only constrain objects / arrays (JSON Schema draft-07, sections 6.4 and 6.5)
+_OBJECT_ONLY = ("properties", "patternProperties", "additionalProperties", "required",
+                "minProperties", "maxProperties", "propertyNames", "dependencies")  # fmt: skip
+_ARRAY_ONLY = ("items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains")
+
+
+def _drop_foreign_keywords(schema: Any, pointer: str) -> list[str]:
+    """Remove, in place, object keywords beside a single ``type`` other than ``object`` and
+    array keywords beside one other than ``array`` (``type: string`` with ``properties``:
+    Springwolf writes XML payloads so); they constrain nothing an instance can be, and a
+    model generator would build an object. Returns the pointers of the keywords removed."""
+    dropped: list[str] = []
+    for node, where in list(_walk_schemas(schema, pointer)):
+        kind = node.get("type")
+        if not isinstance(kind, str):
+            continue
+        foreign = (() if kind == "object" else _OBJECT_ONLY) + (
+            () if kind == "array" else _ARRAY_ONLY
+        )
+        for key in [k for k in foreign if k in node]:
+            del node[key]
+            dropped.append(f"{where}/{key}")
+    return dropped
 
 
 def _tuple_items(schema: Any, pointer: str) -> list[str]:

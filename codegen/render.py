@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -90,9 +90,8 @@ def render_models(service: ServiceModel, header: str) -> str:
         )
     )
     inlined = _inline_union_refs({k: _mark_union(v) for k, v in merged.items()})
-    nullable = _nullable_components(inlined)
     schemas = {
-        k: _exact_description(_carry(_mark_model(v), nullable=nullable))
+        k: _exact_description(_carry(_mark_model(v), components=inlined))
         for k, v in inlined.items()
     }
     extensions = set().union(*(_extension_keys(v) for v in schemas.values()))
@@ -254,23 +253,19 @@ def _declare_required(schema: Any) -> Any:
     return out
 
 
-def _nullable_components(schemas: dict[str, Any]) -> frozenset[str]:
-    """Names of the components whose schema itself admits ``null`` (``type: [X, "null"]``,
-    ``nullable: true``, a ``{"type": "null"}`` member): a property that refers to one is
+def _admits_null(schema: Any) -> bool:
+    """Whether a bundled schema itself says it admits ``null`` (``type: [X, "null"]``,
+    ``nullable: true``, a ``{"type": "null"}`` member): a property that refers to it is
     nullable even though the reference does not say so (see :func:`_mark`)."""
-    out = set()
-    for name, schema in schemas.items():
-        if not isinstance(schema, dict):
-            continue
-        kind = schema.get("type")
-        members = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
-        if (
-            schema.get("nullable") is True
-            or (isinstance(kind, list) and "null" in kind)
-            or any(isinstance(m, dict) and m.get("type") == "null" for m in members)
-        ):
-            out.add(name)
-    return frozenset(out)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    members = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
+    return (
+        schema.get("nullable") is True
+        or (isinstance(kind, list) and "null" in kind)
+        or any(isinstance(m, dict) and m.get("type") == "null" for m in members)
+    )
 
 
 def _inline_union_refs(schemas: dict[str, Any]) -> dict[str, Any]:
@@ -458,12 +453,14 @@ def _mark_union(schema: Any) -> Any:
     kind = schema.get("type")
     beside = schema.get("nullable") is True or (isinstance(kind, list) and "null" in kind)
     out = {**schema, UNION_MARK: "oneOf+null" if beside and "null" not in kinds else "oneOf"}
+    if "x-discriminator" in out:  # see _routable_discriminators: on the root field, like a field's
+        out[DISCRIMINATOR_MARK] = out.pop("x-discriminator")
     if isinstance(kind, str) and kind != "null":
         out["x-type"] = kind
     return out
 
 
-def _carry(schema: Any, top: bool = True, nullable: frozenset[str] = frozenset()) -> Any:
+def _carry(schema: Any, top: bool = True, components: Mapping[str, Any] | None = None) -> Any:
     """``schema`` with what models cannot show of each property marked for ``json_schema_extra``.
 
     For every property (at any depth) that is not a ``$ref``:
@@ -480,29 +477,32 @@ def _carry(schema: Any, top: bool = True, nullable: frozenset[str] = frozenset()
     - ``not`` (no Python type says "anything but"; it is documented, not validated);
     - ``items`` given as a list (the tuple form of draft-04 to 2019-09: item ``i`` matches
       schema ``i``, later items anything); the field is a list of ``Any`` and the item
-      schemas are documented, not validated (normalise warns, N054).
+      schemas are documented, not validated (normalise warns, N054); and ``items`` of a
+      primitive type with annotations (``description``, ``examples``), which ``list[str]``
+      does not say.
 
     A model's own ``minProperties``/``maxProperties`` are marked by :func:`_mark_model`.
-    ``nullable`` names the components that admit ``null`` (:func:`_nullable_components`): a
-    ``oneOf`` member referring to one makes the property nullable.
+    ``components`` is the bundle: a ``oneOf`` member referring to a component that admits
+    ``null`` (:func:`_admits_null`) makes the property nullable, and ``items`` referring to
+    an annotated primitive are carried whole.
 
     Each becomes ``x-<keyword>`` in the bundle, which datamodel-code-generator turns into
     ``Field(json_schema_extra={"<keyword>": ...})``; the emitter puts them back where the spec
     has them.
     """
     if isinstance(schema, list):
-        return [_carry(v, False, nullable) for v in schema]
+        return [_carry(v, False, components) for v in schema]
     if not isinstance(schema, dict):
         return schema
-    out = _apply(schema, lambda sub: _carry(sub, False, nullable))
+    out = _apply(schema, lambda sub: _carry(sub, False, components))
     if top and out.get("type") in ("string", "number", "integer", "boolean"):
-        out = _mark(out, True, nullable)  # a RootModel: its root field carries the marks
+        out = _mark(out, True, components or {})  # a RootModel: its root field carries the marks
     props = out.get("properties")
     if isinstance(props, dict):
         listed = out.get("required")
         required: list[Any] = listed if isinstance(listed, list) else []
         out["properties"] = {
-            k: _mark(v, k in required, nullable) if isinstance(v, dict) else v
+            k: _mark(v, k in required, components or {}) if isinstance(v, dict) else v
             for k, v in props.items()
         }
     return out
@@ -512,7 +512,7 @@ def _carry(schema: Any, top: bool = True, nullable: frozenset[str] = frozenset()
 _MARKS = frozenset({UNION_MARK, *("x-" + c for c in CARRIED)})
 
 
-def _mark(prop: dict[str, Any], required: bool, nullable_refs: frozenset[str]) -> dict[str, Any]:
+def _mark(prop: dict[str, Any], required: bool, components: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in prop.items() if k not in _MARKS}
     if "x-discriminator" in out:  # see _routable_discriminators; a field's own key
         out[DISCRIMINATOR_MARK] = out.pop("x-discriminator")
@@ -524,16 +524,24 @@ def _mark(prop: dict[str, Any], required: bool, nullable_refs: frozenset[str]) -
         out["x-uniqueItems"] = True
     if isinstance(prop.get("not"), dict):
         out["x-not"] = prop["not"]
-    if isinstance(prop.get("items"), list) and "$ref" not in json.dumps(prop["items"]):
+    items = prop.get("items")
+    if isinstance(items, list) and "$ref" not in json.dumps(items):
         # tuple form (draft-04 to 2019-09): a list of Any whose item schemas are documented
         out["x-items"] = out.pop("items")
+    elif isinstance(items, dict):
+        target = components.get(_ref_name(items.get("$ref")) or "", items)
+        if isinstance(target, dict) and _annotated_primitive(target):
+            # `list[str]` (a RootModel of the items collapsed) says nothing of the annotations
+            out["x-items"] = target
     kind = prop.get("type")
     if isinstance(kind, str) and kind != "null" and ("oneOf" in prop or "anyOf" in prop):
         out["x-type"] = kind  # a type beside a union: the field's union type does not say it
     members = [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]
     null_member = any(
         isinstance(m, dict)
-        and (m.get("type") == "null" or _ref_name(m.get("$ref")) in nullable_refs)
+        and (
+            m.get("type") == "null" or _admits_null(components.get(_ref_name(m.get("$ref")) or ""))
+        )
         for m in members
     )
     nullable = (
@@ -546,6 +554,17 @@ def _mark(prop: dict[str, Any], required: bool, nullable_refs: frozenset[str]) -
     if nullable and not required:
         out["x-nullable"] = True
     return out
+
+
+def _annotated_primitive(schema: dict[str, Any]) -> bool:
+    """A string/number/integer/boolean schema with annotations and nothing else to check
+    (a constrained one becomes a class of its own, which keeps them: codegen/normalise.py)."""
+    rest = set(schema) - {"type", "format"}
+    return (
+        schema.get("type") in ("string", "number", "integer", "boolean")
+        and bool(rest)
+        and rest <= _ANNOTATION_KEYS
+    )
 
 
 def _ref_name(ref: Any) -> str | None:

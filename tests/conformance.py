@@ -114,18 +114,7 @@ def expected() -> dict[str, str]:
 
 
 #: Why a document still drifts (found by reading its diff; see docs/generated-code.md).
-DRIFT_CAUSES = {
-    "asyncapi-generator/asyncapi-slack-client.yml": "a schema with its own `properties` beside "
-    "a `oneOf`: the model generator copies the parent's properties into each member",
-    "asyncapi-parser-js/mocks/nested-schemas.yaml": "`items` given as a list (draft-04 tuple "
-    "form) and a channel parameter the address does not use",
-    "microcks/asyncapi/spring-cloud-stream-asyncapi-nulls.yaml": "`required` names a property "
-    "the schema does not define",
-    "springwolf-core/core-asyncapi.polymorphic.json": "Java-style polymorphism: properties "
-    "beside `oneOf` with a discriminator, distributed into the members by the model generator",
-    "springwolf-core/kafka-example.asyncapi.yaml": "properties beside `oneOf` (as above); "
-    "annotations inside `items` that constrain nothing are not kept",
-}
+DRIFT_CAUSES: dict[str, str] = {}
 
 
 def _why(outcome: Outcome) -> str:

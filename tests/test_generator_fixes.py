@@ -888,3 +888,65 @@ def test_discriminator_inheritance_is_read_without_its_cycle(build: Any) -> None
     assert set(cat["properties"]) == {"petType", "name", "lives"}
     assert cat["examples"] == [{"petType": "Cat", "name": "Tom", "lives": 9}]
     assert app.findings() == []
+
+
+def test_keywords_of_another_type_are_dropped_with_a_warning(build: Any, tmp_path: Path) -> None:
+    text = one_message(
+        """\
+        xml: {type: string, properties: {a: {type: integer}}, required: [a]}
+        """
+    )
+    app = build(text)
+    assert app.payload("feed", "post")["properties"]["xml"] == {"type": "string"}
+    post = app.messages.FeedPostMessage.model_validate({"type": "post", "xml": "<a>1</a>"})
+    assert post.xml == "<a>1</a>"
+    assert app.findings() == []
+    spec = tmp_path / "foreign.yaml"
+    spec.write_text(HEAD + textwrap.dedent(text), encoding="utf-8")
+    warned = [p.pointer for p in analyse(spec)[1] if p.code == "N055"]
+    assert warned == [
+        "/channels/feed/messages/post/payload/properties/xml/properties",
+        "/channels/feed/messages/post/payload/properties/xml/required",
+    ]
+
+
+def test_annotated_primitive_items_and_enum_with_null_survive(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            tags: {type: array, items: {type: string, description: a tag, examples: [red]}}
+            level: {type: [string, 'null'], enum: [low, high, null]}
+            """
+        )
+    )
+    props = app.payload("feed", "post")["properties"]
+    assert props["tags"]["items"] == {"type": "string", "description": "a tag", "examples": ["red"]}
+    post = app.messages.FeedPostMessage.model_validate({"type": "post", "level": None})
+    assert post.level is None
+    assert app.findings() == []
+
+
+def test_discriminator_of_a_union_payload_survives(build: Any) -> None:
+    app = build(
+        """\
+        channels:
+          pets:
+            address: /ws/pets
+            messages:
+              pet: {payload: {$ref: '#/components/schemas/Pet'}}
+        operations:
+          pets_pet:
+            action: send
+            channel: {$ref: '#/channels/pets'}
+            messages: [{$ref: '#/channels/pets/messages/pet'}]
+        components:
+          schemas:
+            Pet:
+              discriminator: petType
+              oneOf:
+                - {type: object, properties: {petType: {type: string}, lives: {type: integer}}}
+                - {type: object, properties: {petType: {type: string}, bark: {type: boolean}}}
+        """
+    )
+    assert app.payload("pets", "pet")["discriminator"] == "petType"
+    assert app.findings() == []

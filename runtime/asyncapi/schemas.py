@@ -119,6 +119,8 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
     union = schema.pop(UNION_MARK, None)  # a model's own union (RootModel over a oneOf)
     if union in ("oneOf", "oneOf+null"):
         _one_of(schema, null_inside=union == "oneOf")
+    if DISCRIMINATOR_MARK in schema:  # a RootModel's union the models do not route on
+        schema["discriminator"] = schema.pop(DISCRIMINATOR_MARK)
     if schema.get("format") in URL_FORMATS and schema.get("minLength") == 1:
         del schema["minLength"]  # pydantic's URL types add it; a URI is never empty anyway
     if schema.get("additionalProperties") is True:
@@ -161,12 +163,12 @@ def _clean(schema: dict[str, Any], optional: frozenset[str] = frozenset()) -> No
 
 
 def _place_assertions(prop: dict[str, Any]) -> None:
-    """Move carried ``format``/``uniqueItems`` (field ``json_schema_extra``, set beside an
-    ``anyOf [X, null]``) into ``X``, where the spec has them."""
+    """Move carried ``format``/``uniqueItems``/``items`` (field ``json_schema_extra``, set
+    beside an ``anyOf [X, null]``) into ``X``, where the spec has them."""
     branches = [b for b in prop.get("anyOf", []) if b != NULL]
     if len(branches) != 1 or not isinstance(branches[0], dict) or NULL not in prop["anyOf"]:
         return
-    for key in ("format", "uniqueItems"):
+    for key in ("format", "uniqueItems", "items"):
         if key in prop:
             branches[0][key] = prop.pop(key)
 
