@@ -924,9 +924,9 @@ class _Canonicaliser:
             else:
                 s["enum"] = values
                 kind = s.get("type")
-                kinds = kind if isinstance(kind, list) else [kind]
+                allowed = kind if isinstance(kind, list) else [kind]
                 if kind is not None and all(
-                    any(k in _json_types(v) for k in kinds) for v in values
+                    any(k in _json_types(v) for k in allowed) for v in values
                 ):
                     del s["type"]  # every value has an allowed type: `type` adds nothing
         if "const" in s:
