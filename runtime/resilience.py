@@ -27,6 +27,12 @@ no operation failed. Guarding starts in an event loop when the first channel is 
 (the loop that serves consumers); in other loops (``*_sync`` helpers, scripts) operations are
 passed through and failures raised as :class:`LayerUnavailableError`.
 
+Guarding ends with the event loop, quietly, whether Redis is up or down: its background tasks
+end when they are cancelled (``asyncio.run`` and ``asyncio.Runner`` cancel every task before
+closing the loop), and closing the loop without cancelling them (``loop.close()``) ends them
+first, as fast-channels does for its own connections (``wrap_close``); ``close()`` on the layer
+ends them at any time.
+
 Upstream behaviour followed: fast-channels 1.1.0 ``RedisChannelLayer`` and
 ``RedisPubSubChannelLayer``; redis-py's pub/sub re-subscribes every channel when its
 connection is re-established (``PubSub.on_connect``).
@@ -35,9 +41,11 @@ connection is re-established (``PubSub.on_connect``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
+import types
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
@@ -133,6 +141,18 @@ class RawOps:
     group_add: Callable[[str, str], Awaitable[None]]
     group_discard: Callable[[str, str], Awaitable[None]]
     group_send: Callable[[str, ChannelMessage], Awaitable[None]]
+    probe_receive: Callable[[str], Awaitable[ChannelMessage]] | None = None
+    """Reads the guard's own probe channel (default ``receive``); cancelling it must have no
+    side effect (fast-channels' pub/sub ``receive`` unsubscribes when cancelled)."""
+    probe_release: Callable[[str], Awaitable[None]] | None = None
+    """Gives up the probe channel when the guard closes (default: nothing to do)."""
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled: redis-py can turn the cancellation of a
+    pending command into a connection error, which a retry loop must not swallow."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 @dataclass
@@ -196,6 +216,7 @@ class LayerGuard:
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
+        self._hooked: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -239,6 +260,35 @@ class LayerGuard:
             return
         state = self._states[loop] = _LoopState()
         self._spawn(state, self._watch(state))
+        if loop not in self._hooked:
+            self._hooked.add(loop)
+            _end_before_close(self, loop)
+
+    async def close(self) -> None:
+        """Stop guarding in the running event loop: end its background tasks (probe reader,
+        health check, a recovery in progress, groups being left for consumers that ended
+        without their disconnect handler) and give up its probe channel. Idempotent; the layer
+        stays usable (its next ``new_channel`` in this loop starts guarding again).
+        """
+        state = self._states.pop(asyncio.get_running_loop(), None)
+        if state is not None:
+            await self._stop(state, release=True)
+
+    async def _stop(self, state: _LoopState, *, release: bool) -> None:
+        current = asyncio.current_task()
+        tasks = [task for task in state.tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=5.0)
+            if pending:  # pragma: no cover - a task that ignores cancellation
+                log.warning("channel layer %r: %d tasks did not end", self.alias, len(pending))
+        for waiter in state.echo_waiters.values():
+            waiter.cancel()
+        channel, state.echo_channel = state.echo_channel, None
+        if release and channel is not None and self.ops.probe_release is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ops.probe_release(channel), 1.0)
 
     # ---- recovery ---------------------------------------------------------------------------
 
@@ -263,10 +313,14 @@ class LayerGuard:
                 await self._resync()
                 if not await self._echo(state):
                     continue
-            except REDIS_UNAVAILABLE_ERRORS:
+            except REDIS_UNAVAILABLE_ERRORS as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 state.reachable = False
                 continue
-            except Exception:  # never leave the layer down because of a bug or a full channel
+            except Exception as exc:  # never leave the layer down: a bug, a full channel
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 log.exception("channel layer %r: recovery step failed; retrying", self.alias)
                 continue
             state.up.set()
@@ -321,29 +375,48 @@ class LayerGuard:
             try:
                 state.echo_channel = await self.ops.new_channel()
             except REDIS_UNAVAILABLE_ERRORS as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 self._mark_down("new_channel", exc)
                 await asyncio.sleep(self.retry_interval)
         self._spawn(state, self._read_echoes(state, state.echo_channel))
+        outermost = False
         while True:
             await asyncio.sleep(self.health_interval)
+            if not outermost:
+                # fast-channels wraps loop.close when its first connection in this loop is
+                # made (by now): wrap it again so that the guard's tasks end before
+                # fast-channels closes the connections under them (no false "unavailable")
+                _end_before_close(self, asyncio.get_running_loop())
+                outermost = True
             if not state.up.is_set():
                 continue
             try:
                 await self.ops.send(state.echo_channel, {"type": ECHO_TYPE, "token": ""})
             except REDIS_UNAVAILABLE_ERRORS as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 self._mark_down("health check", exc)
             except Exception as exc:  # e.g. ChannelFull: not an outage
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 log.debug("channel layer %r: health check: %s", self.alias, exc)
 
     async def _read_echoes(self, state: _LoopState, channel: str) -> None:
+        """Read this loop's probe channel until cancelled (``close``, the loop's end)."""
+        receive = self.ops.probe_receive or self.ops.receive
         while True:
             try:
-                message = await self.ops.receive(channel)
+                message = await receive(channel)
             except REDIS_UNAVAILABLE_ERRORS as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 self._mark_down("receive", exc)
                 await asyncio.sleep(self.retry_interval)
                 continue
-            except Exception:
+            except Exception as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 log.exception("channel layer %r: reading probe messages failed", self.alias)
                 await asyncio.sleep(self.retry_interval)
                 continue
@@ -428,6 +501,8 @@ class LayerGuard:
                 try:
                     return await self.ops.receive(channel)
                 except REDIS_UNAVAILABLE_ERRORS as exc:
+                    if _cancelling():
+                        raise asyncio.CancelledError from exc
                     if state is None:
                         raise LayerUnavailableError(self.alias, "receive", _describe(exc)) from exc
                     self._mark_down("receive", exc)
@@ -483,6 +558,25 @@ class LayerGuard:
         except REDIS_UNAVAILABLE_ERRORS as exc:
             self.pending_discards.add((group, channel))
             self._mark_down(f"group_discard from {group!r}", exc)
+
+
+def _end_before_close(guard: LayerGuard, loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop.close()`` end the guard's tasks in ``loop`` first (fast-channels' own
+    ``wrap_close`` pattern): a loop closed without cancelling its tasks would otherwise
+    destroy them pending ("Task was destroyed but it is pending!")."""
+    original = loop.close
+    ref = weakref.ref(guard)
+
+    def close(self: asyncio.AbstractEventLoop) -> None:
+        self.close = original  # type: ignore[method-assign]
+        guard = ref()
+        state = guard._states.pop(self, None) if guard is not None else None
+        if guard is not None and state is not None and not self.is_running():
+            if not self.is_closed():
+                self.run_until_complete(guard._stop(state, release=False))
+        original()
+
+    loop.close = types.MethodType(close, loop)  # type: ignore[method-assign]
 
 
 _GUARDED = frozenset({"new_channel", "send", "receive", "group_add", "group_discard", "group_send"})
@@ -585,6 +679,13 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         """Send to ``group`` (guarded: see :meth:`LayerGuard.group_send`)."""
         await self.guard.group_send(group, message)
 
+    async def close(self) -> None:
+        """End the guard's background tasks in the running loop (:meth:`LayerGuard.close`).
+
+        Redis connections are fast-channels': closed by ``close_pools()`` / ``flush()``.
+        """
+        await self.guard.close()
+
 
 def _loop_layer_op(layer: RedisPubSubChannelLayer, name: str) -> Callable[..., Awaitable[Any]]:
     get_layer = RedisPubSubChannelLayer._get_layer
@@ -633,6 +734,31 @@ def _pubsub_new_channel(layer: RedisPubSubChannelLayer) -> Callable[..., Awaitab
     return new_channel
 
 
+def _pubsub_probe_ops(
+    layer: RedisPubSubChannelLayer,
+) -> tuple[Callable[[str], Awaitable[ChannelMessage]], Callable[[str], Awaitable[None]]]:
+    """Read and give up the guard's probe channel on the loop layer directly: fast-channels'
+    ``receive`` unsubscribes when it is cancelled, which at a loop's end (Redis perhaps down)
+    means one more Redis command and, failing, a logged traceback."""
+    get_layer = RedisPubSubChannelLayer._get_layer
+
+    async def receive(channel: str) -> ChannelMessage:
+        loop_layer = get_layer(layer)
+        queue = loop_layer.channels.get(channel)
+        if queue is None:  # flushed meanwhile: subscribe again, as fast-channels' receive does
+            await loop_layer._subscribe_to_channel(channel)
+            queue = loop_layer.channels[channel]
+        return layer.deserialize(await queue.get())
+
+    async def release(channel: str) -> None:
+        layers = object.__getattribute__(layer, "_layers")
+        loop_layer = layers.get(asyncio.get_running_loop())
+        if loop_layer is not None and loop_layer.channels.pop(channel, None) is not None:
+            await loop_layer._get_shard(channel).unsubscribe(channel)
+
+    return receive, release
+
+
 class ResilientRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     """fast-channels' Redis pub/sub layer with a :class:`LayerGuard`.
 
@@ -652,9 +778,22 @@ class ResilientRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     def __init__(self, *, alias: str, url: str, prefix: str = "asgi", **guard_options: Any):
         super().__init__(hosts=[url], prefix=prefix)
         ops = RawOps(**{name: _loop_layer_op(self, name) for name in sorted(_GUARDED)})
-        ops = dataclasses.replace(ops, new_channel=_pubsub_new_channel(self))
+        probe_receive, probe_release = _pubsub_probe_ops(self)
+        ops = dataclasses.replace(
+            ops,
+            new_channel=_pubsub_new_channel(self),
+            probe_receive=probe_receive,
+            probe_release=probe_release,
+        )
         logging.getLogger("fast_channels.layers.redis.pubsub").addFilter(_QUIET)  # once: a set
         self.guard = LayerGuard(alias, url, ops, **guard_options)
+
+    async def close(self) -> None:
+        """End the guard's background tasks in the running loop (:meth:`LayerGuard.close`).
+
+        Redis connections are fast-channels': closed by ``flush()`` or when the loop closes.
+        """
+        await self.guard.close()
 
     def __getattribute__(self, name: str) -> Any:
         if name in _GUARDED:

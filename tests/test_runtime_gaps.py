@@ -9,6 +9,9 @@
   (``Retry-After``, body ``{"code": 1013}``) and one log line, the queue layer accepts it (its
   group is joined when Redis is back); no traceback, no hang; both work again after Redis
   returns; a refused pub/sub handshake leaves no channel queue behind;
+- the Redis layers' guard (probe reader, health check, recovery) ends with its event loop, Redis
+  up or down, whether the loop's tasks are cancelled (``asyncio.run``) or not (``loop.close()``),
+  and on ``layer.close()``: no "Task was destroyed but it is pending!", nothing logged at ERROR.
 
 The served app (``tests.test_runtime_gaps:app``) is built on first access, in the uvicorn
 process only.
@@ -419,3 +422,79 @@ async def test_a_refused_pubsub_handshake_leaves_no_channel_behind() -> None:
         assert len(loop_layer.channels) <= 3, len(loop_layer.channels)  # kept, probe, a lucky one
     finally:
         store.stop()
+
+
+# ---- 2. the layer guard ends with its event loop ------------------------------------------------
+
+SHUTDOWN_SCRIPT = """
+import asyncio, gc, logging, sys, time
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+from chanspec.runtime.resilience import (
+    ResilientRedisChannelLayer, ResilientRedisPubSubChannelLayer,
+)
+from tests.servers import RedisServer
+
+kind, scenario = sys.argv[1], sys.argv[2]
+store = RedisServer()
+store.start()
+cls = ResilientRedisChannelLayer if kind == "queue" else ResilientRedisPubSubChannelLayer
+layer = cls(alias="shutdown", url=store.url)
+
+
+async def main() -> None:
+    channel = await layer.new_channel()
+    await layer.group_add("room", channel)
+    listener = asyncio.ensure_future(layer.receive(channel))  # as a consumer's listener
+    await layer.send(channel, {"type": "hello"})
+    assert (await listener)["type"] == "hello"
+    listener = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(1.5)  # the health check has run
+    if scenario.endswith("down"):
+        store.stop()
+        await asyncio.sleep(1.0)  # the outage is noticed, recovery is probing
+    if not scenario.startswith("run"):  # the consumer ends (run: asyncio.run cancels it)
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    if scenario.startswith("explicit"):
+        await layer.close()
+        left = [t for t in asyncio.all_tasks() if "LayerGuard" in repr(t.get_coro())]
+        print("guard tasks left:", len(left))
+
+
+started = time.monotonic()
+if scenario.startswith("run"):
+    asyncio.run(main())
+else:
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(main())
+    loop.close()  # without cancelling its tasks
+gc.collect()
+store.stop()
+print(f"ended {time.monotonic() - started:.2f}s after start")
+"""
+
+SHUTDOWNS = ["run-up", "run-down", "close-up", "close-down", "explicit-up", "explicit-down"]
+
+
+@pytest.mark.parametrize("scenario", SHUTDOWNS)
+@pytest.mark.parametrize("kind", ["queue", "pubsub"])
+def test_layer_guard_ends_with_its_event_loop(kind: str, scenario: str) -> None:
+    """A fresh interpreter per case, so that asyncio's complaints about pending tasks (logged
+    when the closed loop's tasks are garbage-collected) and anything logged at shutdown are
+    seen: ``run``: ``asyncio.run`` cancels every task; ``close``: ``loop.close()`` without
+    cancelling them; ``explicit``: ``await layer.close()`` first. ``-down``: Redis stopped a
+    second before the end (recovery in progress)."""
+    env = {**os.environ}
+    env.setdefault("PYTHONPATH", str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-c", SHUTDOWN_SCRIPT, kind, scenario],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    print(output)
+    assert done.returncode == 0, output
+    assert "ended" in done.stdout, output
+    for bad in ("Task was destroyed", "Traceback", "ERROR", "Exception ignored", "never awaited"):
+        assert bad not in output, output
+    if scenario.startswith("explicit"):
+        assert "guard tasks left: 0" in done.stdout, output
