@@ -159,6 +159,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
     _event_router: ClassVar[Router]
     _passthrough: ClassVar[dict[Any, type[BaseModel]]]
     _broadcast_override: ClassVar[bool] = False
+    _event_override: ClassVar[bool] = False
 
     path_params: dict[str, str]
     _broadcasts_seen: deque[str]
@@ -187,6 +188,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
         cls._ws_router = Router([e.route for e in ws], cls.discriminator_field, owner)
         # decided once per class: the fan-out hands broadcasts to an override (_OverridingMember)
         cls._broadcast_override = cls.chanspec_broadcast is not Consumer.chanspec_broadcast
+        cls._event_override = cls.chanspec_event is not Consumer.chanspec_event
         cls._event_router = Router([e.route for e in events], cls.discriminator_field, owner)
         cls._passthrough = {}
         if cls.discriminator_field:
@@ -570,7 +572,10 @@ class Consumer(AsyncJsonWebsocketConsumer):
     async def chanspec_event(self, event: Mapping[str, Any]) -> None:
         """Layer message ``chanspec.event``: run the matching event handler or pass it through.
 
-        A connection in several of the target groups handles the event once.
+        A connection in several of the target groups handles the event once. A subclass may
+        override it: the fan-out then hands it every broadcast event (``{"type":
+        "chanspec.event", "event": {...}}``), outgoing messages without a handler included,
+        instead of writing those to the socket itself (decided when the class is created).
         """
         if self._seen_before(event):
             return
@@ -616,6 +621,7 @@ class Consumer(AsyncJsonWebsocketConsumer):
             and value in cls._passthrough
             and value not in cls._event_router.by_value
             and not cls.send_completion  # chanspec_event adds its event_complete frame
+            and not cls._event_override  # an override of chanspec_event sees every event
         ):
             key = (cls, value)
             if key not in cache:

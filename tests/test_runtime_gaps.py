@@ -32,9 +32,18 @@ from typing import Any, ClassVar, Literal
 
 import pytest
 import websockets
-from chanspec.runtime import Consumer, LayerSpec, Message, create_app, ws_handler
+from chanspec.runtime import (
+    Consumer,
+    LayerSpec,
+    Message,
+    create_app,
+    register_layers,
+    ws_handler,
+)
 from chanspec.runtime.client import ChannelClient, HandshakeRejected
 from chanspec.runtime.resilience import LayerUnavailableError, ResilientRedisPubSubChannelLayer
+from chanspec.runtime.testing import Communicator
+from fast_channels.layers import unregister_channel_layer
 from fast_channels.layers.redis import RedisPubSubChannelLayer
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
@@ -117,6 +126,11 @@ class Notice(Message):
     payload: Text
 
 
+class Announce(Message):
+    action: Literal["announce"] = "announce"
+    payload: Text
+
+
 class Ping(Message):
     action: Literal["ping"] = "ping"
 
@@ -126,10 +140,13 @@ class Pong(Message):
 
 
 class PlainRoom(Consumer):
-    """Group ``room``; ``shout`` broadcasts a ``notice`` to the group (sender included)."""
+    """Group ``room``; ``shout`` broadcasts a ``notice`` message to the group (sender included),
+    ``announce`` broadcasts it as an event (``broadcast_event``: passed through to sockets)."""
 
     group_templates = ("room",)
-    messages = {"shout": Shout, "notice": Notice, "ping": Ping, "pong": Pong}
+    messages = {
+        "shout": Shout, "announce": Announce, "notice": Notice, "ping": Ping, "pong": Pong,
+    }  # fmt: skip
     send_operations = {"room_notice": ("notice",)}
 
     @ws_handler
@@ -137,12 +154,17 @@ class PlainRoom(Consumer):
         await self.broadcast_message(Notice(payload=msg.payload))
 
     @ws_handler
+    async def announce(self, msg: Announce) -> None:
+        await type(self).broadcast_event(Notice(payload=msg.payload), "room")
+
+    @ws_handler
     async def ping(self, msg: Ping) -> Pong:
         return Pong()
 
 
 class AuditedRoom(PlainRoom):
-    """Overrides ``chanspec_broadcast``: drops notices mentioning "secret", marks the others."""
+    """Overrides ``chanspec_broadcast``: drops notices mentioning "secret", marks the others;
+    overrides ``chanspec_event``: marks notice events."""
 
     async def chanspec_broadcast(self, event: Mapping[str, Any]) -> None:
         notice = json.loads(event["text"])
@@ -150,6 +172,13 @@ class AuditedRoom(PlainRoom):
             return
         notice["payload"]["text"] = "audited: " + notice["payload"]["text"]
         await self.send(text_data=json.dumps(notice))
+
+    async def chanspec_event(self, event: Mapping[str, Any]) -> None:
+        data = event["event"]
+        if data.get("action") == "notice":
+            text = "audited event: " + data["payload"]["text"]
+            event = {**event, "event": {**data, "payload": {"text": text}}}
+        await super().chanspec_event(event)
 
 
 LAYER_ALIASES = ("gmem", "gpubsub", "gqueue")
@@ -266,6 +295,7 @@ async def test_closing_a_client_with_a_full_queue_is_prompt() -> None:
 def test_override_is_decided_per_class() -> None:
     assert AuditedRoom._broadcast_override and ROOMS[1]._broadcast_override
     assert not PlainRoom._broadcast_override and not ROOMS[0]._broadcast_override
+    assert AuditedRoom._event_override and not PlainRoom._event_override
 
 
 async def _shout_round(sender: Client, plain: list[Client], audited: list[Client]) -> None:
@@ -281,6 +311,13 @@ async def _shout_round(sender: Client, plain: list[Client], audited: list[Client
         await client.nothing(0.3)
         await client.send({"action": "ping"})
         assert await client.recv() == {"action": "pong"}
+    # broadcast_event of an outgoing message: passed through, or to a chanspec_event override
+    await sender.send({"action": "announce", "payload": {"text": "news"}})
+    for client in plain:
+        assert await client.recv() == {"action": "notice", "payload": {"text": "news"}}
+    for client in audited:
+        expected = {"action": "notice", "payload": {"text": "audited event: news"}}
+        assert await client.recv() == expected
 
 
 @pytest.mark.parametrize("alias", LAYER_ALIASES)
@@ -401,6 +438,24 @@ async def test_new_connections_while_redis_is_down(tmp_path: Path) -> None:
     print(text)
     assert "Traceback" not in text and "Exception in ASGI application" not in text, text
     assert text.count("handshake refused, try again later") == 4, text
+
+
+async def test_without_the_denial_extension_the_refusal_is_close_code_1013() -> None:
+    """An ASGI server without ``websocket.http.response`` (here the in-process Communicator)
+    gets close code 1013, "try again later"."""
+    store = RedisServer()
+    store.start()
+    store.stop()  # the port is known and nothing listens on it
+    try:
+        register_layers(GAP_LAYERS, environ={"REDIS_URL": store.url})
+        pubsub_room = ROOMS[2]
+        assert pubsub_room.channel_layer_alias == "gpubsub"
+        comm = Communicator(pubsub_room, str(pubsub_room.address))
+        assert await comm.connect(timeout=5) == (False, 1013)
+        await comm.disconnect()
+    finally:
+        for alias in LAYER_ALIASES:
+            unregister_channel_layer(alias)
 
 
 async def test_a_refused_pubsub_handshake_leaves_no_channel_behind() -> None:
