@@ -576,7 +576,10 @@ def _end_before_close(guard: LayerGuard, loop: asyncio.AbstractEventLoop) -> Non
                 self.run_until_complete(guard._stop(state, release=False))
         original()
 
-    loop.close = types.MethodType(close, loop)  # type: ignore[method-assign]
+    try:
+        loop.close = types.MethodType(close, loop)  # type: ignore[method-assign]
+    except (AttributeError, TypeError):  # a loop class without instance attributes
+        log.debug("channel layer %r: cannot hook the close of %r", guard.alias, loop)
 
 
 _GUARDED = frozenset({"new_channel", "send", "receive", "group_add", "group_discard", "group_send"})

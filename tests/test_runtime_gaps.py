@@ -243,10 +243,12 @@ async def test_client_queue_is_bounded_and_holds_the_server_up() -> None:
         flood_client = FloodClient(server, max_queue=bound, connect_options={"compression": None})
         async with flood_client as flood, FloodClient(server) as watch:
             await flood.send_model(Flood(payload=FloodSpec(count=count, size=size)))
-            # wait until the server is held up: its count stops moving for 0.5 s
+            # wait until the client's queue is full and the server is held up (its count of
+            # written frames stops moving for 0.5 s)
             last, still_since, started = -1, time.monotonic(), time.monotonic()
-            while time.monotonic() - still_since < 0.5:
+            while flood.queued < bound or time.monotonic() - still_since < 0.5:
                 assert time.monotonic() - started < 20, "the server never stalled"
+                assert flood.queued <= bound
                 sent = await _progress(watch)
                 if sent != last:
                     last, still_since = sent, time.monotonic()
