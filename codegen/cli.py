@@ -111,7 +111,8 @@ def _report(result: GenerateResult, spec: Path, out: Path, mode: str) -> int:
         click.echo(f"{verb} {out / path}: {', '.join(methods)}")
     removed = {"write": "removed", "dry-run": "would remove", "check": "stale"}[mode]
     for path in report.removed:
-        click.echo(f"{removed} {out / path} (--no-client)")
+        why = "--no-client" if path == "generated/client.py" else "the spec no longer generates it"
+        click.echo(f"{removed} {out / path} ({why})")
     if result.client_kept:
         kept = {"write": "kept", "dry-run": "would be kept", "check": "checked as"}[mode]
         click.echo(

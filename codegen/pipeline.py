@@ -108,8 +108,9 @@ def generate(
         client: ``True``: also generate ``generated/client.py``, typed WebSocket clients;
             ``None`` (default): regenerate it when it exists (a client generated once stays
             current); ``False``: do not generate it, and remove an existing one (``generated/``
-            is chanspec's; reported in ``report.removed``), except in ``"check"`` mode, which
-            then leaves the client out of the comparison.
+            is chanspec's; reported in ``report.removed``; ``"check"`` reports it as stale,
+            so it fails while the file is there, as it does for any module under
+            ``generated/`` that the spec no longer produces).
 
     Returns:
         A :class:`GenerateResult`; with any error problem nothing is rendered or written.
@@ -122,10 +123,10 @@ def generate(
     result.client_kept = client is None and existing
     with_client = bool(client) or result.client_kept
     result.files = render_service(service, package or out_dir.name, client=with_client)
-    # check --no-client leaves the client out of the comparison (it does not fail on it)
-    remove = [CLIENT] if client is False and mode != "check" else []
+    # any other chanspec file under generated/ that is not rendered goes too (write_tree)
+    remove = [CLIENT] if client is False else []
     if mode == "check":
-        result.report = check_tree(out_dir, result.files)
+        result.report = check_tree(out_dir, result.files, remove=remove)
     else:
         result.report = write_tree(
             out_dir, result.files, dry_run=mode == "dry-run", mark=mark, remove=remove

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .problems import Problem
-from .removed import find_leftovers
+from .removed import find_leftovers, stale_generated
 from .render import RenderedFile
 from .scaffold import ScaffoldUpdate, update_consumer
 from .security import update_verifiers
@@ -35,8 +35,10 @@ class TreeReport:
         updated: ``{consumer scaffold: [operation ids]}`` that gained stubs.
         marked: ``{consumer scaffold: [method names]}`` that got a G002/G003 comment.
         kept: existing scaffolds left as the user has them.
-        removed: owned files deleted because the run no longer generates them
-            (``generated/client.py`` with ``--no-client``).
+        removed: owned files deleted because the run no longer generates them: any file
+            under ``generated/`` with chanspec's header that the spec no longer produces
+            (``security.py`` once the spec requires no security scheme), and
+            ``generated/client.py`` with ``--no-client``.
         retained: classes ``generated/messages.py`` keeps, deprecated, only because a user
             module still imports them (G006).
         notes: warnings about user code (removed operations, changed signatures, imports of
@@ -91,8 +93,10 @@ def write_tree(
         dry_run: compute the report without touching the disk.
         mark: comment handlers of removed operations and changed signatures in the user's
             consumer modules (see :func:`~.scaffold.update_consumer`).
-        remove: owned files (under ``generated/``, POSIX paths) to delete when present;
-            user code importing from them is reported (G006).
+        remove: owned files (under ``generated/``, POSIX paths) to delete when present,
+            besides those :func:`~.removed.stale_generated` finds (chanspec's files under
+            ``generated/`` that ``files`` lacks); user code importing from any of them is
+            reported (G006), a user module only they imported too (G008).
 
     Returns:
         The :class:`TreeReport`.
@@ -116,6 +120,9 @@ def write_tree(
                 existing, f.content, f.consumer_class, str(target), mark=mark
             )
     planned = {p: u.content for p, u in updates.items()}
+    owned = {f.path for f in files if f.owned}
+    explicit = {p for p in remove if p.startswith("generated/") and p not in owned}
+    remove = sorted(explicit | set(stale_generated(out_dir, owned)))
     planned.update(
         {f.path: f.content for f in files if not f.owned and not (out_dir / f.path).exists()}
     )
@@ -124,7 +131,7 @@ def write_tree(
         {f.path: f.content for f in files if f.owned},
         {f.path for f in files if f.consumer_class is not None},
         planned,
-        removed=[p for p in remove if p.startswith("generated/")],
+        removed=remove,
     )
     report.retained = sorted(leftovers.kept)
     for f in files:

@@ -670,8 +670,10 @@ def test_client_option_and_config_key(tmp_path: Path) -> None:
         assert configured.exit_code == 0, configured.output
         assert (project / "app" / "generated" / "client.py").exists()
         assert runner.invoke(main, ["check"]).exit_code == 0
-        # --no-client overrides the file: the client is not part of what check compares
-        assert runner.invoke(main, ["check", "--no-client"]).exit_code == 0
+        # --no-client overrides the config: check fails while the client generate --no-client
+        # would remove is there
+        no_client = runner.invoke(main, ["check", "--no-client"])
+        assert no_client.exit_code == 1 and "client.py (--no-client)" in no_client.output
         (project / "app" / "generated" / "client.py").write_text("# stale\n")
         stale = runner.invoke(main, ["check"])
         assert stale.exit_code == 1 and "client.py" in stale.output

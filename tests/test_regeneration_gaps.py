@@ -315,8 +315,11 @@ def test_no_client_removes_it_and_reports_its_importers(tmp_path: Path) -> None:
     app.generate(client=True)
     app.write("demo.py", "from .generated.client import ChatClient\n\nCLIENT = ChatClient\n")
     (app.out / CLIENT).write_text("# stale\n", encoding="utf-8")
-    check = app.cli("check", "--no-client")  # the client is left out of the comparison
-    assert check.exit_code == 0 and "client.py" not in check.output, check.output
+    check = app.cli("check", "--no-client")  # fails like generate --no-client would change
+    assert check.exit_code == 1, check.output
+    assert f"stale {app.out / CLIENT} (--no-client)" in check.output
+    assert f"{app.out / 'demo.py'}:1:" in check.output and "warning[G006]" in check.output
+    assert app.cli("check").exit_code == 1  # without the flag: the stale client is compared
     dry = app.cli("generate", "--no-client", "--dry-run")
     assert dry.exit_code == 0 and f"would remove {app.out / CLIENT}" in dry.output, dry.output
     assert (app.out / CLIENT).is_file()
