@@ -80,6 +80,12 @@ def line_of(text: str, needle: str) -> int:
     return line
 
 
+def place(text: str, needle: str, at: str) -> tuple[int, int]:
+    """(line, 1-based column of ``at``) on the only line holding ``needle``."""
+    line = line_of(text, needle)
+    return line, text.splitlines()[line - 1].index(at) + 1
+
+
 def without_alert_handler(text: str) -> str:
     """The user's edit after G002/G006: the ``chat_alert`` handler and its import deleted."""
     lines = text.splitlines()
@@ -402,3 +408,262 @@ def test_keep_classes_marks_once_and_replaces_an_older_marker() -> None:
     assert text.endswith("__all__ = ['Gone', 'Plain']\n")  # unformatted: ruff runs afterwards
     again, _ = keep_classes(text, new, {"Gone", "Plain"})
     assert again == text  # marked once: the next run keeps the same bytes
+
+
+# --- generated modules the spec no longer produces ---------------------------------------------
+
+SECURITY = "generated/security.py"
+SECURED_SPEC = Path(__file__).parent / "golden" / "security" / "spec.asyncapi.yaml"
+#: Lines a user adds to the generated auth.py: a filled-in verifier and uses of the schemes.
+AUTH_ADDITIONS = '''
+
+def scheme_names() -> list[str]:
+    """Names of the schemes, for an admin page."""
+    from .generated.security import API_KEY
+    from .generated import security as schemes
+
+    return [API_KEY.name, schemes.BEARER.name]
+'''
+
+
+def without_security(doc: Doc) -> None:
+    """The spec edit: no server and no operation requires a security scheme any more (the
+    scheme declarations stay under components)."""
+    for server in doc["servers"].values():
+        server.pop("security", None)
+    for operation in doc["operations"].values():
+        operation.pop("security", None)
+
+
+def test_security_module_goes_when_the_spec_drops_security_auth_py_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App(tmp_path, yaml.safe_load(SECURED_SPEC.read_text(encoding="utf-8")))
+    app.generate()
+    auth = (
+        app.read("auth.py").replace(
+            'raise NotImplementedError("verify_api_key")',
+            "return 'alice' if credentials == 'k-alice' else None",
+        )
+        + AUTH_ADDITIONS
+    )
+    assert "return 'alice'" in auth
+    app.write("auth.py", auth)
+    without_security(app.doc)
+    # check fails while the module the spec no longer produces is there
+    check = app.cli("check")
+    assert check.exit_code == 1, check.output
+    assert f"stale {app.out / SECURITY} (the spec no longer generates it)" in check.output
+    dry = app.cli("generate", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"would remove {app.out / SECURITY} (the spec no longer generates it)" in dry.output
+    assert (app.out / SECURITY).is_file()
+    result = app.generate()
+    assert result.report is not None and result.report.removed == [SECURITY]
+    assert not (app.out / SECURITY).exists()
+    assert "security" not in app.read("generated/channels.py")
+    assert app.read("auth.py") == auth  # yours: never rewritten nor deleted
+    # G006 at both imports of the removed module (from-import and module import) ...
+    g006 = notes(result, "G006")
+    assert [(n.position.line, n.position.col) for n in g006 if n.position] == [
+        place(auth, "import API_KEY", "API_KEY"),
+        place(auth, "import security as schemes", "security as"),
+    ]
+    assert all(n.position and n.position.file == str(app.out / "auth.py") for n in g006)
+    assert "imports API_KEY from generated/security.py, which chanspec generate removes" in (
+        g006[0].message
+    )
+    assert "imports generated/security.py" in g006[1].message
+    assert all("raises ImportError when its function runs" in n.message for n in g006)
+    assert "schemes.BEARER" not in " ".join(n.message for n in g006)  # the import says it
+    # ... and G008 at the first verifier of auth.py: the app no longer calls it
+    (g008,) = notes(result, "G008")
+    assert g008.position is not None and g008.position.file == str(app.out / "auth.py")
+    assert g008.position.line == line_of(auth, "async def verify_api_key")
+    assert "auth.py is kept" in g008.message and "verify_api_key" in g008.message
+    assert "connections are accepted without authentication" in g008.message
+    assert g008.hint is not None and "delete auth.py" in g008.hint
+    # the app imports; the user's function fails when called, as G006 said
+    assert app.run("import app.main, app.auth").returncode == 0
+    call = app.run("import app.auth; app.auth.scheme_names()")
+    assert call.returncode == 1 and "ModuleNotFoundError" in call.stderr
+    # the next run: nothing to remove, G006 stays (the module is not there), G008 was said once
+    again = app.generate()
+    assert again.report is not None and not again.report.changed
+    assert [n.code for n in again.report.notes] == ["G006", "G006"]
+    assert "which is not there" in again.report.notes[0].message
+    check = app.cli("check")
+    assert check.exit_code == 1 and "stale" not in check.output, check.output
+    assert "2 import(s) or module(s) refer to what the spec removed" in check.output
+    app.write("auth.py", auth.replace(AUTH_ADDITIONS, ""))
+    check = app.cli("check")
+    assert check.exit_code == 0, check.output
+    # the running app no longer asks for credentials (before: HTTP 401, see test_auth.py)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    async def ping(url: str) -> str:
+        async with websockets.connect(f"{url}/ws/chat") as ws:
+            await ws.send('{"action": "ping"}')
+            return str(await asyncio.wait_for(ws.recv(), 5))
+
+    with uvicorn_server("app.main:app", env={"PYTHONPATH": str(tmp_path)}, cwd=tmp_path) as url:
+        assert "chat_ping" in asyncio.run(ping(url))  # the stub's not_implemented frame
+
+
+def test_security_module_comes_back_with_the_spec(tmp_path: Path) -> None:
+    """Dropping security and restoring it: generated/security.py is rendered again, auth.py
+    (kept all along) is what it imports, the user's verifier body intact."""
+    doc = yaml.safe_load(SECURED_SPEC.read_text(encoding="utf-8"))
+    app = App(tmp_path, doc)
+    app.generate()
+    auth = app.read("auth.py").replace('raise NotImplementedError("verify_bearer")', "return 1")
+    assert "return 1" in auth
+    app.write("auth.py", auth)
+    without_security(app.doc)
+    app.generate()
+    assert not (app.out / SECURITY).exists()
+    app.doc = copy.deepcopy(doc)
+    back = app.generate()
+    assert back.report is not None and SECURITY in back.report.written
+    assert back.report.notes == [] and app.read("auth.py") == auth
+    assert app.cli("check").exit_code == 0
+    assert app.run("import app.main").returncode == 0
+
+
+def test_any_file_chanspec_wrote_and_no_longer_renders_is_removed(tmp_path: Path) -> None:
+    """Not a special case of security.py: a module an older chanspec wrote (its header) goes;
+    a file of yours under generated/ (no header) stays and is never reported."""
+    app = App(tmp_path, BASE)
+    app.generate()
+    header = app.read("generated/routing.py").splitlines()[0]
+    assert header.startswith("# Generated by chanspec from ")
+    app.write("generated/legacy.py", f"{header}\n\nOLD = 1\n")
+    app.write("generated/mine.py", "MINE = 1\n")
+    (app.out / "generated" / "latin.py").write_bytes(b"# \xe9 not utf-8\n")
+    app.write(
+        "tools.py", "from app.generated.legacy import OLD\nfrom app.generated.mine import MINE\n"
+    )
+    check = app.cli("check")
+    assert check.exit_code == 1 and f"stale {app.out / 'generated' / 'legacy.py'}" in check.output
+    result = app.generate()
+    assert result.report is not None and result.report.removed == ["generated/legacy.py"]
+    assert not (app.out / "generated" / "legacy.py").exists()
+    assert app.read("generated/mine.py") == "MINE = 1\n"
+    assert (app.out / "generated" / "latin.py").is_file()
+    (g006,) = notes(result, "G006")
+    assert g006.position is not None and (g006.position.line, g006.position.col) == (1, 34)
+    assert "OLD from generated/legacy.py" in g006.message
+    assert "the module fails to import" in g006.message
+    assert notes(result, "G008") == []
+    app.write("tools.py", "from app.generated.mine import MINE\n")
+    assert app.cli("check").exit_code == 0
+    assert app.run("import app.main, app.tools").returncode == 0
+
+
+def test_stale_generated_reads_only_first_lines_under_generated(tmp_path: Path) -> None:
+    from chanspec.codegen.removed import HEADER, stale_generated
+
+    out = tmp_path / "app"
+    assert stale_generated(out, set()) == []  # no generated/ yet
+    (out / "generated" / "__pycache__").mkdir(parents=True)
+    (out / "generated" / "sub").mkdir()
+    for path, text in {
+        "generated/a.py": f"{HEADER} from s.yaml. DO NOT EDIT.\n",
+        "generated/b.py": f"{HEADER} from s.yaml. DO NOT EDIT.\n",
+        "generated/sub/c.py": f"{HEADER} from s.yaml. DO NOT EDIT.\n",
+        "generated/__pycache__/d.py": f"{HEADER}\n",
+        "generated/e.txt": f"{HEADER}\n",
+        "generated/f.py": f"x = 1\n{HEADER}\n",
+        "consumers.py": f"{HEADER}\n",
+    }.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text(text, encoding="utf-8")
+    assert stale_generated(out, {"generated/b.py"}) == ["generated/a.py", "generated/sub/c.py"]
+
+
+# --- G006 through a module alias ---------------------------------------------------------------
+
+ALIAS_FORMS = {
+    "import-as": ("tools.py", "import app.generated.messages as m\n\nKIND = m.AlertEvent\n"),
+    "import-dotted": (
+        "tools.py",
+        "import app.generated.messages\n\nKIND = app.generated.messages.AlertEvent\n",
+    ),
+    "from-relative-package": (
+        "consumers/helpers.py",
+        "from ..generated import messages\n\nKIND = messages.AlertEvent\n",
+    ),
+    "from-absolute-package-as": (
+        "tools.py",
+        "from app.generated import messages as msgs\n\nKIND = msgs.AlertEvent\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ALIAS_FORMS))
+def test_attribute_of_a_module_alias_keeps_the_class(tmp_path: Path, form: str) -> None:
+    path, text = ALIAS_FORMS[form]
+    app = App(tmp_path, BASE)
+    step_add_event(app.doc)
+    app.generate()
+    app.write(CHAT, without_alert_handler(app.read(CHAT)))  # only the alias keeps it alive
+    app.write(path, text)
+    step_remove_event_operation(app.doc)
+    result = app.generate()
+    assert result.report is not None
+    assert result.report.retained == ["AlertEvent", "AlertEventPayload"]
+    (g006,) = notes(result, "G006")
+    assert g006.position is not None and g006.position.file == str(app.out / path)
+    spelled = text.splitlines()[-1].removeprefix("KIND = ")
+    assert (g006.position.line, g006.position.col) == (3, 8 + len(spelled) - len("AlertEvent"))
+    assert f"uses {spelled} (AlertEvent of generated/messages.py)" in g006.message
+    assert "keeps it, deprecated" in g006.message
+    module = "app." + path.removesuffix(".py").replace("/", ".")
+    assert app.run(f"import app.main, {module}").returncode == 0
+    assert app.cli("check").exit_code == 1
+    # the use goes, the class goes
+    app.write(path, text.splitlines()[0] + "\n")
+    dropped = app.generate()
+    assert dropped.report is not None and dropped.report.retained == []
+    assert dropped.report.notes == []
+    assert "AlertEvent" not in app.read("generated/messages.py")
+    assert app.cli("check").exit_code == 0
+
+
+def test_attribute_uses_are_reported_once_at_the_first_and_dunders_ignored(
+    tmp_path: Path,
+) -> None:
+    app = App(tmp_path, BASE)
+    app.generate()
+    app.write(
+        "tools.py",
+        "import app.generated.messages as m\n"
+        "\n"
+        "NAME = m.__name__\n"
+        "A = m.PingMessage\n"
+        "def later() -> object:\n"
+        "    return m.PingMesage, m.PingMesage.model_fields\n"
+        "B = (m.PingMesage)\n",
+    )
+    result = app.generate()
+    (g006,) = notes(result, "G006")
+    assert g006.position is not None and (g006.position.line, g006.position.col) == (6, 14)
+    assert "uses m.PingMesage (PingMesage of generated/messages.py)" in g006.message
+    assert "m.PingMesage raises AttributeError" in g006.message
+    assert result.report is not None and result.report.retained == []
+    assert app.cli("check").exit_code == 1
+
+
+def test_module_import_of_the_removed_client_is_reported(tmp_path: Path) -> None:
+    app = App(tmp_path, BASE)
+    app.generate(client=True)
+    app.write("demo.py", "import app.generated.client as c\n\nCLIENT = c.ChatClient\n")
+    result = app.generate(client=False)
+    assert result.report is not None and result.report.removed == [CLIENT]
+    (g006,) = notes(result, "G006")
+    assert g006.position is not None and (g006.position.line, g006.position.col) == (1, 8)
+    assert "imports generated/client.py, which chanspec generate removes (--no-client)" in (
+        g006.message
+    )
+    assert g006.hint is not None and "--client" in g006.hint
+    assert notes(result, "G008") == []  # client.py imports no module of yours
