@@ -519,14 +519,16 @@ async def main() -> None:
 
 
 started = time.monotonic()
-if scenario.startswith("run"):
-    asyncio.run(main())
-else:
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(main())
-    loop.close()  # without cancelling its tasks
-gc.collect()
-store.stop()
+try:
+    if scenario.startswith("run"):
+        asyncio.run(main())
+    else:
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(main())
+        loop.close()  # without cancelling its tasks
+    gc.collect()
+finally:
+    store.stop()  # also when the script fails: no redis-server outlives it
 print(f"ended {time.monotonic() - started:.2f}s after start")
 """
 
