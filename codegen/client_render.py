@@ -10,6 +10,12 @@ Methods take the message model, or (when it can be typed exactly) the payload's 
 keyword arguments. Their types are read from the generated ``messages.py`` source with
 :mod:`ast`, so they are the models' own annotations (``Annotated`` constraints left to the
 model), never re-derived from JSON Schema.
+
+A method taking keywords is one class attribute, ``send_post = runtime.send(PostMessage,
+_text)`` (:class:`chanspec.runtime.client.Operation`): its keyword signature is a module-level
+stub function (``@runtime.payload(Text) def _text(*, message: str) -> None: ...``, one per
+payload model and signature, shared by every operation that takes it) that types the method
+through ``typing.ParamSpec``. A method taking the model only is a short ``async def``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ import jinja2
 
 from .model import ChannelModel, OperationModel, ServiceModel
 from .naming import pascal_case, snake_case, unique
+
+#: The most reply models ``runtime.request`` types exactly (``chanspec.runtime.client``
+#: ``TYPED_REPLIES``); an operation with more replies gets methods taking the model only.
+TYPED_REPLIES = 4
 
 __all__ = ["CLIENT_RESERVED", "client_context", "render_client"]
 
@@ -178,23 +188,22 @@ class _Names:
 
 def _keywords(
     module: _Module, message: str, names: _Names
-) -> tuple[list[dict[str, Any]], str | None, str, bool] | None:
+) -> tuple[list[dict[str, Any]], str | None] | None:
     """Keyword parameters of a method sending ``message``, or ``None`` when not typeable.
 
-    Returns ``(params, payload class, payload field, payload required)``; ``payload class`` is
-    ``None`` when the parameters are the message's own fields.
+    Returns ``(params, payload class)``; ``payload class`` is ``None`` when the parameters are
+    the message's own fields (whether the payload is required the runtime reads from the
+    message model: ``runtime.Operation``).
     """
     if not module.is_model(message):
         return None
     own = [f for f in module.fields_of(message) if not (_is_literal_const(f.annotation))]
     payload: str | None = None
-    payload_field, payload_required = "payload", True
     fields = own
     if len(own) == 1 and own[0].name == "payload":
-        cls, optional = _single_class(_strip(own[0].annotation))
+        cls, _optional = _single_class(_strip(own[0].annotation))
         if cls is not None and module.is_model(cls):
-            payload, payload_field = cls, own[0].name
-            payload_required = not optional and not own[0].has_default
+            payload = cls
             fields = module.fields_of(cls)
     params: list[dict[str, Any]] = []
     trial = _Names(module)
@@ -213,7 +222,7 @@ def _keywords(
     if payload is not None:
         names.classes.add(payload)
     params.sort(key=lambda p: bool(p["optional"]))  # stable: required ones first, spec order kept
-    return params, payload, payload_field, payload_required
+    return params, payload
 
 
 # ---- security --------------------------------------------------------------------------------
@@ -331,13 +340,26 @@ def _stem(channel: ChannelModel, op: OperationModel) -> str:
 
 
 def _operation_methods(
-    channel: ChannelModel, op: OperationModel, module: _Module, names: _Names, taken: set[str]
+    channel: ChannelModel,
+    op: OperationModel,
+    module: _Module,
+    names: _Names,
+    taken: set[str],
+    stubs: dict[tuple[Any, ...], dict[str, Any]],
 ) -> dict[str, Any]:
     messages = list(dict.fromkeys(channel.message(k).class_name for k in op.messages))
     replies = list(dict.fromkeys(channel.message(k).class_name for k in op.reply))
     stem = _stem(channel, op)
-    keywords = _keywords(module, messages[0], names) if len(messages) == 1 else None
+    typed = len(messages) == 1 and len(replies) <= TYPED_REPLIES
+    keywords = _keywords(module, messages[0], names) if typed else None
     names.classes.update(messages, replies)
+    stub = None
+    if keywords is not None:
+        params, payload = keywords[0], keywords[1]
+        key = (payload or "", *((p["name"], p["annotation"], bool(p["optional"])) for p in params))
+        stub = stubs.setdefault(
+            key, {"base": payload or messages[0], "payload": payload, "params": params}
+        )
     return {
         "op": op,
         "send": unique(f"send_{stem}", taken),
@@ -346,10 +368,7 @@ def _operation_methods(
         "message_class": messages[0] if len(messages) == 1 else None,
         "replies": replies,
         "reply_type": " | ".join(replies),
-        "keywords": keywords[0] if keywords else None,
-        "payload": keywords[1] if keywords else None,
-        "payload_field": keywords[2] if keywords else "payload",
-        "payload_required": keywords[3] if keywords else True,
+        "stub": stub,
     }
 
 
@@ -362,13 +381,17 @@ def client_context(service: ServiceModel, models_code: str) -> dict[str, Any]:
             type the methods' keyword parameters).
 
     Returns:
-        ``{"clients": [...], "message_imports": [...], "other_imports": {module: [names]},
-        "exports": [...]}``; channels without an address get no client (nothing serves them).
+        ``{"clients": [...], "stubs": [...], "message_imports": [...],
+        "other_imports": {module: [names]}, "exports": [...], "uses_typing": bool}``; channels
+        without an address get no client (nothing serves them). ``stubs`` are the keyword
+        signatures (``{"name", "params"}``) the ``runtime.send`` / ``runtime.request``
+        attributes refer to, in order of first use.
     """
     module = _parse_module(models_code)
     names = _Names(module)
     class_names = set(module.classes) | set(_MODULE_NAMES)
-    clients = []
+    stubs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    clients: list[dict[str, Any]] = []
     for channel in service.channels:
         if channel.route is None or channel.address is None:
             continue
@@ -378,7 +401,7 @@ def client_context(service: ServiceModel, models_code: str) -> dict[str, Any]:
         class_name = unique(base + "Client", class_names, sep="")
         taken = set(CLIENT_RESERVED)
         methods = [
-            _operation_methods(channel, op, module, names, taken)
+            _operation_methods(channel, op, module, names, taken, stubs)
             for op in channel.operations
             if op.action == "receive" and op.messages
         ]
@@ -421,11 +444,22 @@ def client_context(service: ServiceModel, models_code: str) -> dict[str, Any]:
         for mod, found in sorted(names.imports.items())
         if mod not in ("__future__",)
     }
+    module_names = class_names | names.classes | {n for f in other.values() for n in f}
+    for stub in stubs.values():
+        stub["name"] = unique("_" + snake_case(stub["base"]).strip("_"), module_names)
+    uses_typing = any(
+        c["params"]
+        or c["credentials"]
+        or any(m["stub"] is None and m["request"] for m in c["methods"])
+        for c in clients
+    )
     return {
         "clients": clients,
+        "stubs": list(stubs.values()),
         "message_imports": sorted(names.classes),
         "other_imports": other,
         "exports": sorted(c["class_name"] for c in clients),
+        "uses_typing": uses_typing,
     }
 
 

@@ -25,14 +25,27 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import inspect
 import json
 import logging
 import random
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypedDict, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    ParamSpec,
+    Self,
+    TypedDict,
+    TypeVar,
+    cast,
+    overload,
+)
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -47,6 +60,7 @@ __all__ = [
     "Backoff",
     "BasicCredential",
     "BearerCredential",
+    "BoundOperation",
     "ChannelClient",
     "ClientClosed",
     "ClientOptions",
@@ -58,15 +72,25 @@ __all__ = [
     "ErrorFrameReceived",
     "ErrorPayload",
     "HandshakeRejected",
+    "Operation",
     "UnexpectedFrame",
     "build_message",
     "expand_address",
+    "payload",
+    "request",
+    "send",
 ]
 
 log = logging.getLogger("chanspec.client")
 
 OutT = TypeVar("OutT")
 M = TypeVar("M", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
+R1 = TypeVar("R1", bound=BaseModel)
+R2 = TypeVar("R2", bound=BaseModel)
+R3 = TypeVar("R3", bound=BaseModel)
+R4 = TypeVar("R4", bound=BaseModel)
 
 #: Completion frames a server may send after handling a frame (``send_completion``, chanx);
 #: they carry no message of the channel and are skipped by iteration.
@@ -800,3 +824,202 @@ class ChannelClient(Generic[OutT]):
                 future.cancel()
             elif not future.cancelled():
                 future.exception()  # retrieved: a failed send may leave the future failed too
+
+
+# ---- operations: the send_* / request_* methods of generated clients ----------------------------
+
+#: The most reply models :func:`request` types exactly (its return type is their union).
+TYPED_REPLIES = 4
+
+
+#: The attribute :func:`payload` sets on a keyword signature: the payload model it describes.
+PAYLOAD_ATTRIBUTE = "__chanspec_payload__"
+
+
+def payload(model: type[BaseModel]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a keyword signature of :func:`send` / :func:`request` as ``model``'s fields.
+
+    A method taking such keywords builds ``model`` from them and sends it as the message's
+    ``payload`` field (an envelope message ``{"action", "payload"}``); without the mark the
+    keywords are the message's own fields. Returns the function unchanged (the mark is an
+    attribute named :data:`PAYLOAD_ATTRIBUTE`).
+    """
+
+    def mark(keywords: Callable[P, R]) -> Callable[P, R]:
+        setattr(keywords, PAYLOAD_ATTRIBUTE, model)
+        return keywords
+
+    return mark
+
+
+class Operation(Generic[M, P, R]):
+    """A ``send_*`` or ``request_*`` method of a generated client, declared as a class attribute
+    (built by :func:`send` and :func:`request`, which give it its type).
+
+    On an instance, ``client.send_post`` is a :class:`BoundOperation`: awaiting
+    ``client.send_post(message)`` sends one instance of the message model, and
+    ``client.send_post(**fields)`` builds it from keyword arguments first (see
+    :func:`build_message`); a ``request_*`` operation then waits for the reply
+    (:meth:`ChannelClient.request_model`) and returns it. ``ClientClass.send_post(client, ...)``
+    does the same, as for a method.
+
+    Args:
+        message: the message model the operation sends (AsyncAPI 3.0 Operation Object
+            ``messages``, a single one).
+        keywords: a function whose signature is the method's keyword arguments: the fields of
+            the payload model it is marked with (:func:`payload`), else the message's own
+            fields. Never called: its signature types the method (``typing.ParamSpec``) and
+            checks the keyword names of a call (``TypeError`` for an unknown or a missing one,
+            as for a method).
+        replies: the reply models (the operation's ``reply.messages``); empty: send only.
+
+    With a payload, the message's ``payload`` field is left out when no keyword is given and
+    the field is not required (``payload: P | None = None``), else built from the keywords.
+    """
+
+    __slots__ = ("message", "name", "payload", "payload_required", "replies", "signature")
+
+    def __init__(
+        self,
+        message: type[M],
+        keywords: Callable[P, object],
+        replies: tuple[type[BaseModel], ...] = (),
+    ) -> None:
+        self.message = message
+        self.signature = inspect.signature(keywords)
+        self.replies = replies
+        self.payload: type[BaseModel] | None = getattr(keywords, PAYLOAD_ATTRIBUTE, None)
+        field = message.model_fields.get("payload")
+        self.payload_required = field is None or field.is_required()
+        self.name = "operation"
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: ChannelClient[Any], owner: type[Any]) -> BoundOperation[M, P, R]: ...
+    def __get__(
+        self, client: ChannelClient[Any] | None, owner: type[Any]
+    ) -> Self | BoundOperation[M, P, R]:
+        return self if client is None else BoundOperation(self, client)
+
+    def build(self, given: tuple[Any, ...], fields: Mapping[str, Any]) -> M:
+        """The message a call with positional ``given`` and keyword ``fields`` sends.
+
+        Raises:
+            TypeError: both a message and keywords, a wrong message type, or keywords the
+                method does not take (or lacking a required one).
+            pydantic.ValidationError: the keywords do not make a valid message.
+        """
+        if not given:
+            try:
+                self.signature.bind(**fields)
+            except TypeError as exc:
+                raise TypeError(f"{self.name}(): {exc}") from None
+        message: M = build_message(
+            self.message, given, fields, self.payload, "payload", self.payload_required
+        )
+        return message
+
+    async def invoke(
+        self, client: ChannelClient[Any], given: tuple[Any, ...], fields: Mapping[str, Any]
+    ) -> R:
+        """Send the message on ``client``; for a request, wait for and return the reply."""
+        message = self.build(given, fields)
+        if not self.replies:
+            await client.send_model(message)
+            return cast(R, None)
+        return cast(R, await client.request_model(message, self.replies))
+
+    async def __call__(self, client: ChannelClient[Any], /, *given: Any, **fields: Any) -> R:
+        """``ClientClass.send_post(client, ...)``: as ``client.send_post(...)``."""
+        return await self.invoke(client, given, fields)
+
+    def __repr__(self) -> str:
+        return f"<operation {self.name}: {self.message.__name__}>"
+
+
+class BoundOperation(Generic[M, P, R]):
+    """An :class:`Operation` of one client: call it with the message model or its keywords.
+
+    ``await client.send_post(PostMessage(...))`` or ``await client.send_post(message="hi")``;
+    returns ``None`` for a ``send_*`` operation, the reply for a ``request_*`` one.
+
+    Raises:
+        TypeError, pydantic.ValidationError: see :meth:`Operation.build`.
+        ErrorFrameReceived, TimeoutError, ConnectionLost, ClientClosed: as
+            :meth:`ChannelClient.request_model` and :meth:`ChannelClient.send_raw`.
+    """
+
+    __signature__: inspect.Signature
+    """The keyword signature (what ``inspect.signature`` and interactive help show)."""
+
+    def __init__(self, operation: Operation[M, P, R], client: ChannelClient[Any]) -> None:
+        self.operation = operation
+        self.client = client
+        self.__signature__ = operation.signature
+
+    @overload
+    async def __call__(self, message: M, /) -> R: ...
+    @overload
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+    async def __call__(self, *given: Any, **fields: Any) -> R:
+        return await self.operation.invoke(self.client, given, fields)
+
+    def __repr__(self) -> str:
+        return f"<bound operation {self.operation.name} of {self.client!r}>"
+
+
+def send(message: type[M], keywords: Callable[P, object]) -> Operation[M, P, None]:
+    """A ``send_*`` method: sends one ``message``, given as a model or as ``keywords``.
+
+    ``send_post = send(PostMessage, _text)`` in a client class; see :class:`Operation`.
+    """
+    return Operation(message, keywords)
+
+
+@overload
+def request(
+    message: type[M], keywords: Callable[P, object], reply: type[R1], /
+) -> Operation[M, P, R1]: ...
+@overload
+def request(
+    message: type[M], keywords: Callable[P, object], reply: type[R1], reply2: type[R2], /
+) -> Operation[M, P, R1 | R2]: ...
+@overload
+def request(
+    message: type[M],
+    keywords: Callable[P, object],
+    reply: type[R1],
+    reply2: type[R2],
+    reply3: type[R3],
+    /,
+) -> Operation[M, P, R1 | R2 | R3]: ...
+@overload
+def request(
+    message: type[M],
+    keywords: Callable[P, object],
+    reply: type[R1],
+    reply2: type[R2],
+    reply3: type[R3],
+    reply4: type[R4],
+    /,
+) -> Operation[M, P, R1 | R2 | R3 | R4]: ...
+def request(
+    message: type[M], keywords: Callable[P, object], *replies: type[BaseModel]
+) -> Operation[M, P, Any]:
+    """A ``request_*`` method: sends ``message`` (a model or ``keywords``) and returns the reply,
+    typed as the union of the reply models (one to :data:`TYPED_REPLIES` of them; an operation
+    with more replies gets a method taking the model instead).
+
+    ``request_ping = request(PingMessage, _ping, PongMessage)`` in a client class; see
+    :class:`Operation`.
+
+    Raises:
+        ValueError: no reply model.
+    """
+    if not replies:
+        raise ValueError("request() needs at least one reply model")
+    return Operation(message, keywords, replies)

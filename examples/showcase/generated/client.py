@@ -3,10 +3,11 @@
 
 """Typed WebSocket clients, one per channel, on :mod:`chanspec.runtime.client`.
 
-Each ``send_*`` method sends one message a ``receive`` operation of the spec takes; each
-``request_*`` method also waits for the operation's reply. ``async for message in client``
-yields what the server sends on the channel (or ``runtime.ErrorFrame``). Needs the
-``websockets`` package (``pip install 'chanspec[client]'``); see docs/client.md.
+Each ``send_*`` method sends one message a ``receive`` operation of the spec takes, given as
+the message model or as keyword arguments; each ``request_*`` method also waits for the
+operation's reply and returns it (``runtime.ErrorFrameReceived`` for an error frame). ``async
+for message in client`` yields what the server sends on the channel (or ``runtime.ErrorFrame``).
+Needs the ``websockets`` package (``pip install 'chanspec[client]'``); see docs/client.md.
 """
 
 from __future__ import annotations
@@ -50,6 +51,27 @@ __all__ = [
     "SystemClient",
 ]
 
+# Keyword arguments of the send_* / request_* methods below (never called: each signature types
+# the methods that take it and checks the keywords of a call).
+
+
+@runtime.payload(PingPayload)
+def _ping_payload() -> None: ...
+
+
+@runtime.payload(Text)
+def _text(*, message: str) -> None: ...
+
+
+@runtime.payload(JobRequest)
+def _job_request(*, type: JobType, content: str) -> None: ...
+
+
+@runtime.payload(AnalyticsEventPayload)
+def _analytics_event_payload(
+    *, event: str, data: dict[str, Any] | None = ...
+) -> None: ...
+
 
 class SystemClient(runtime.ChannelClient[PongMessage | SystemEchoMessage]):
     """Client of channel system at /ws/system.
@@ -60,75 +82,15 @@ class SystemClient(runtime.ChannelClient[PongMessage | SystemEchoMessage]):
     address = "/ws/system"
     outgoing_types = (PongMessage, SystemEchoMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation system_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation system_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation system_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation system_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_user_message(self, message: UserMessageMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_user_message(self, *, message: str) -> None: ...
-
-    async def send_user_message(
-        self, *given: UserMessageMessage, **fields: object
-    ) -> None:
-        """Operation system_user_message: Echo a text back to the sender.
-
-        Pass a ``UserMessageMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(UserMessageMessage, given, fields, payload=Text)
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_user_message(
-        self, message: UserMessageMessage, /
-    ) -> SystemEchoMessage: ...
-
-    @typing.overload
-    async def request_user_message(self, *, message: str) -> SystemEchoMessage: ...
-
-    async def request_user_message(
-        self, *given: UserMessageMessage, **fields: object
-    ) -> SystemEchoMessage:
-        """Operation system_user_message: Echo a text back to the sender.
-
-        Pass a ``UserMessageMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(UserMessageMessage, given, fields, payload=Text)
-        reply = await self.request_model(message, (SystemEchoMessage,))
-        return typing.cast(SystemEchoMessage, reply)
+    send_user_message = runtime.send(UserMessageMessage, _text)
+    """Operation system_user_message: Echo a text back to the sender."""
+    request_user_message = runtime.request(UserMessageMessage, _text, SystemEchoMessage)
+    """Operation system_user_message: Echo a text back to the sender."""
 
 
 class RoomChatClient(runtime.ChannelClient[PongMessage | RoomNotificationMessage]):
@@ -151,60 +113,15 @@ class RoomChatClient(runtime.ChannelClient[PongMessage | RoomNotificationMessage
         room_name: str,
         **options: typing.Unpack[runtime.ClientOptions],
     ) -> None:
-        super().__init__(
-            base_url,
-            {"room_name": room_name},
-            (),
-            **options,
-        )
+        super().__init__(base_url, {"room_name": room_name}, (), **options)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation room_chat_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation room_chat_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation room_chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation room_chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_post(self, message: RoomChatMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_post(self, *, message: str) -> None: ...
-
-    async def send_post(self, *given: RoomChatMessage, **fields: object) -> None:
-        """Operation room_chat_post: Say something to everyone in the room.
-
-        Pass a ``RoomChatMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(RoomChatMessage, given, fields, payload=Text)
-        await self.send_model(message)
+    send_post = runtime.send(RoomChatMessage, _text)
+    """Operation room_chat_post: Say something to everyone in the room."""
 
 
 class BackgroundJobsClient(runtime.ChannelClient[PongMessage | JobStatusMessage]):
@@ -216,73 +133,15 @@ class BackgroundJobsClient(runtime.ChannelClient[PongMessage | JobStatusMessage]
     address = "/ws/background_jobs"
     outgoing_types = (PongMessage, JobStatusMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation background_jobs_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation background_jobs_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation background_jobs_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation background_jobs_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_submit(self, message: JobMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_submit(self, *, type: JobType, content: str) -> None: ...
-
-    async def send_submit(self, *given: JobMessage, **fields: object) -> None:
-        """Operation background_jobs_submit: Queue a job; answered with its queued status.
-
-        Pass a ``JobMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(JobMessage, given, fields, payload=JobRequest)
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_submit(self, message: JobMessage, /) -> JobStatusMessage: ...
-
-    @typing.overload
-    async def request_submit(
-        self, *, type: JobType, content: str
-    ) -> JobStatusMessage: ...
-
-    async def request_submit(
-        self, *given: JobMessage, **fields: object
-    ) -> JobStatusMessage:
-        """Operation background_jobs_submit: Queue a job; answered with its queued status.
-
-        Pass a ``JobMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(JobMessage, given, fields, payload=JobRequest)
-        reply = await self.request_model(message, (JobStatusMessage,))
-        return typing.cast(JobStatusMessage, reply)
+    send_submit = runtime.send(JobMessage, _job_request)
+    """Operation background_jobs_submit: Queue a job; answered with its queued status."""
+    request_submit = runtime.request(JobMessage, _job_request, JobStatusMessage)
+    """Operation background_jobs_submit: Queue a job; answered with its queued status."""
 
 
 class ChatClient(runtime.ChannelClient[PongMessage | ChatNotificationMessage]):
@@ -294,53 +153,13 @@ class ChatClient(runtime.ChannelClient[PongMessage | ChatNotificationMessage]):
     address = "/ws/chat"
     outgoing_types = (PongMessage, ChatNotificationMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation chat_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation chat_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_post(self, message: ChatMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_post(self, *, message: str) -> None: ...
-
-    async def send_post(self, *given: ChatMessage, **fields: object) -> None:
-        """Operation chat_post: Send to everyone on the chat channel.
-
-        Pass a ``ChatMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(ChatMessage, given, fields, payload=Text)
-        await self.send_model(message)
+    send_post = runtime.send(ChatMessage, _text)
+    """Operation chat_post: Send to everyone on the chat channel."""
 
 
 class ReliableChatClient(
@@ -354,55 +173,13 @@ class ReliableChatClient(
     address = "/ws/reliable"
     outgoing_types = (PongMessage, ReliableChatNotificationMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation reliable_chat_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation reliable_chat_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation reliable_chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation reliable_chat_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_post(self, message: ReliableChatMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_post(self, *, message: str) -> None: ...
-
-    async def send_post(self, *given: ReliableChatMessage, **fields: object) -> None:
-        """Operation reliable_chat_post: Send to everyone on the reliable chat channel.
-
-        Pass a ``ReliableChatMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            ReliableChatMessage, given, fields, payload=Text
-        )
-        await self.send_model(message)
+    send_post = runtime.send(ReliableChatMessage, _text)
+    """Operation reliable_chat_post: Send to everyone on the reliable chat channel."""
 
 
 class NotificationsClient(
@@ -416,55 +193,13 @@ class NotificationsClient(
     address = "/ws/notifications"
     outgoing_types = (PongMessage, NotificationBroadcastMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation notifications_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation notifications_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation notifications_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation notifications_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_post(self, message: NotificationMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_post(self, *, message: str) -> None: ...
-
-    async def send_post(self, *given: NotificationMessage, **fields: object) -> None:
-        """Operation notifications_post: Send to everyone on the notifications channel.
-
-        Pass a ``NotificationMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            NotificationMessage, given, fields, payload=Text
-        )
-        await self.send_model(message)
+    send_post = runtime.send(NotificationMessage, _text)
+    """Operation notifications_post: Send to everyone on the notifications channel."""
 
 
 class AnalyticsClient(
@@ -478,54 +213,10 @@ class AnalyticsClient(
     address = "/ws/analytics"
     outgoing_types = (PongMessage, AnalyticsNotificationMessage)
 
-    @typing.overload
-    async def send_ping(self, message: PingMessage, /) -> None: ...
+    send_ping = runtime.send(PingMessage, _ping_payload)
+    """Operation analytics_ping: Liveness check; answered with pong."""
+    request_ping = runtime.request(PingMessage, _ping_payload, PongMessage)
+    """Operation analytics_ping: Liveness check; answered with pong."""
 
-    @typing.overload
-    async def send_ping(self) -> None: ...
-
-    async def send_ping(self, *given: PingMessage, **fields: object) -> None:
-        """Operation analytics_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        await self.send_model(message)
-
-    @typing.overload
-    async def request_ping(self, message: PingMessage, /) -> PongMessage: ...
-
-    @typing.overload
-    async def request_ping(self) -> PongMessage: ...
-
-    async def request_ping(self, *given: PingMessage, **fields: object) -> PongMessage:
-        """Operation analytics_ping: Liveness check; answered with pong.
-
-        Pass a ``PingMessage``, or its payload's fields as keywords.
-        Returns the reply; raises ``runtime.ErrorFrameReceived`` for an error frame.
-        """
-        message = runtime.build_message(
-            PingMessage, given, fields, payload=PingPayload, payload_required=False
-        )
-        reply = await self.request_model(message, (PongMessage,))
-        return typing.cast(PongMessage, reply)
-
-    @typing.overload
-    async def send_post(self, message: AnalyticsEventMessage, /) -> None: ...
-
-    @typing.overload
-    async def send_post(
-        self, *, event: str, data: dict[str, Any] | None = ...
-    ) -> None: ...
-
-    async def send_post(self, *given: AnalyticsEventMessage, **fields: object) -> None:
-        """Operation analytics_post: Send to everyone on the analytics channel.
-
-        Pass a ``AnalyticsEventMessage``, or its payload's fields as keywords.
-        """
-        message = runtime.build_message(
-            AnalyticsEventMessage, given, fields, payload=AnalyticsEventPayload
-        )
-        await self.send_model(message)
+    send_post = runtime.send(AnalyticsEventMessage, _analytics_event_payload)
+    """Operation analytics_post: Send to everyone on the analytics channel."""
