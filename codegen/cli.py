@@ -403,8 +403,10 @@ def check(
 ) -> None:
     """Exit 1 when the generated files in OUTPUT are not current with SPEC (for CI).
 
-    SPEC, OUTPUT, --allow-remote and --strict default to [tool.chanspec] in the nearest
-    pyproject.toml.
+    A file under generated/ that generate would remove (one the spec no longer produces;
+    generated/client.py with --no-client) makes it fail too, as do handlers and imports that
+    no longer match the spec. SPEC, OUTPUT, --allow-remote and --strict default to
+    [tool.chanspec] in the nearest pyproject.toml.
     """
     s = _settings(spec, out, None, allow_remote, strict, client)
     sys.exit(_generate(s.spec, s.out, s.package, "check", s.allow_remote, s.strict, s.client))
