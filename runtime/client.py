@@ -886,7 +886,8 @@ class Operation(Generic[M, P, R]):
         replies: tuple[type[BaseModel], ...] = (),
     ) -> None:
         self.message = message
-        self.signature = inspect.signature(keywords)
+        returns = " | ".join(reply.__name__ for reply in replies) or "None"
+        self.signature = inspect.signature(keywords).replace(return_annotation=returns)
         self.replies = replies
         self.payload: type[BaseModel] | None = getattr(keywords, PAYLOAD_ATTRIBUTE, None)
         field = message.model_fields.get("payload")
