@@ -236,8 +236,8 @@ class _Normaliser:
         """Give every inline schema that becomes a class a stable name (docs/generated-code.md).
 
         Runs after every component and message class is named, so the names chosen here never
-        take one of theirs. An inline object schema with properties, or an inline enum of
-        several values, moves to the bundle under ``<owner><Property>`` (``Item`` for array
+        take one of theirs. An inline object schema with properties, or an inline enum,
+        moves to the bundle under ``<owner><Property>`` (``Item`` for array
         items, ``Value`` for map values, and for a ``oneOf``/``anyOf`` member its discriminating
         const or ``Option<n>``), or under its ``title`` when it has one; the place it came from
         becomes a ``$ref`` with the annotations (description, default, examples) beside it.
@@ -249,6 +249,7 @@ class _Normaliser:
         self.hoisted: set[str] = set()
         self.hoisting: set[str] = set()
         self.distributed: dict[str, str] = {}  # member JSON -> its class (hoist_member)
+        self.titled: dict[tuple[str, str], str] = {}  # (title, schema JSON) -> class (hoist)
         self.break_inheritance_cycles()
         for name in list(self.schemas):
             self.hoist_component(name)
@@ -345,18 +346,27 @@ class _Normaliser:
             return schema
         primitive_item = item and _constrained_primitive(schema)
         if not top and (_class_like(schema) or primitive_item):
-            title = schema.get("title")
-            wanted = pascal_case(title) if isinstance(title, str) and title.strip() else base
-            if not wanted[:1].isalpha():
-                wanted = "S" + wanted.lstrip("_")
-            name = unique(wanted, self.class_names, sep="")
             # annotations stay where the schema is used (a field's description); the items of
             # an array have no field, so there they move into the class too
             stays = set() if primitive_item or whole else _ANNOTATIONS - {"title"}
             moved = {k: v for k, v in schema.items() if k not in stays}
+            kept = {k: v for k, v in schema.items() if k in stays}
+            title = schema.get("title")
+            wanted = base
+            if isinstance(title, str) and pascal_case(title)[:1].isalpha():
+                # one class per title and schema (Springwolf repeats `title: ExampleEnum` at
+                # every use); another schema with a taken title is named where it stands
+                same = (pascal_case(title), json.dumps(moved, sort_keys=True, default=str))
+                if same in self.titled:
+                    return {"$ref": "#/components/schemas/" + self.titled[same], **kept}
+                if same[0] not in self.class_names:
+                    wanted = same[0]
+                    self.titled[same] = same[0]
+            if not wanted[:1].isalpha():
+                wanted = "S" + wanted.lstrip("_")
+            name = unique(wanted, self.class_names, sep="")
             self.schemas[name] = moved
             self.schemas[name] = self.hoist(moved, name, top=True)
-            kept = {k: v for k, v in schema.items() if k in stays}
             return {"$ref": "#/components/schemas/" + name, **kept}
         out = dict(schema)
         props = out.get("properties")
@@ -475,7 +485,7 @@ class _Normaliser:
 
     def check_schema(self, schema: Any, pointer: str) -> None:
         """Coerce defaults (N052), drop keywords of another type (N055) and report tuple-form
-    ``items`` (N054) of a bundled schema."""
+        ``items`` (N054) of a bundled schema."""
         for where in _fix_defaults(schema, pointer):
             self.problem(
                 "N052",
@@ -1103,8 +1113,9 @@ _ANNOTATIONS = frozenset(
 
 def _class_like(schema: dict[str, Any]) -> bool:
     """True for an inline schema datamodel-code-generator would make a class of: an object
-    with properties, or an enum of several values (not a type list with ``null``, nor a schema
-    combined with ``allOf``/``oneOf``/``anyOf`` at the same level, which it names itself)."""
+    with properties, or an enum, one value included (a discriminator's is a ``const`` by
+    now), not a type list with ``null``, nor a schema combined with ``allOf``/``oneOf``/
+    ``anyOf`` at the same level, which it names itself."""
     if any(k in schema for k in ("allOf", "oneOf", "anyOf", "not", "const")):
         return False
     kind = schema.get("type")
@@ -1114,7 +1125,7 @@ def _class_like(schema: dict[str, Any]) -> bool:
     if isinstance(props, dict) and props and kind in (None, "object"):
         return True
     enum = schema.get("enum")
-    return isinstance(enum, list) and len(enum) > 1 and kind in (None, "string", "integer")
+    return isinstance(enum, list) and len(enum) >= 1 and kind in (None, "string", "integer")
 
 
 # Formats datamodel-code-generator maps to a type whose pydantic JSON Schema says the same

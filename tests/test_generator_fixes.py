@@ -950,3 +950,25 @@ def test_discriminator_of_a_union_payload_survives(build: Any) -> None:
     )
     assert app.payload("pets", "pet")["discriminator"] == "petType"
     assert app.findings() == []
+
+
+def test_titled_and_one_value_enums_get_stable_names(build: Any) -> None:
+    app = build(
+        one_message(
+            """\
+            first: {title: Level, type: string, enum: [low, high]}
+            second: {title: Level, type: string, enum: [low, high]}
+            other: {title: Level, type: string, enum: [up, down]}
+            role: {type: string, enum: [user]}
+            meta:
+              type: object
+              properties: {role: {type: string, enum: [assistant]}}
+            """
+        )
+    )
+    assert not re.search(r"class \w*\d\(", app.models)
+    names = set(app.messages.__all__)
+    assert {"Level", "FeedPostOther", "FeedPostRole", "FeedPostMetaRole"} <= names
+    post = app.messages.FeedPostMessage.model_validate({"type": "post", "first": "low"})
+    assert type(post.first) is app.messages.Level
+    assert app.findings() == []
