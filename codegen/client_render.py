@@ -31,7 +31,8 @@ from .model import ChannelModel, OperationModel, ServiceModel
 from .naming import pascal_case, snake_case, unique
 
 #: The most reply models ``runtime.request`` types exactly (``chanspec.runtime.client``
-#: ``TYPED_REPLIES``); an operation with more replies gets methods taking the model only.
+#: ``TYPED_REPLIES``); an operation with more replies gets a ``request_*`` method taking the
+#: model only (its ``send_*`` method still takes keywords).
 TYPED_REPLIES = 4
 
 __all__ = ["CLIENT_RESERVED", "client_context", "render_client"]
@@ -350,8 +351,7 @@ def _operation_methods(
     messages = list(dict.fromkeys(channel.message(k).class_name for k in op.messages))
     replies = list(dict.fromkeys(channel.message(k).class_name for k in op.reply))
     stem = _stem(channel, op)
-    typed = len(messages) == 1 and len(replies) <= TYPED_REPLIES
-    keywords = _keywords(module, messages[0], names) if typed else None
+    keywords = _keywords(module, messages[0], names) if len(messages) == 1 else None
     names.classes.update(messages, replies)
     stub = None
     if keywords is not None:
@@ -369,6 +369,7 @@ def _operation_methods(
         "replies": replies,
         "reply_type": " | ".join(replies),
         "stub": stub,
+        "request_stub": stub if len(replies) <= TYPED_REPLIES else None,
     }
 
 
@@ -450,7 +451,7 @@ def client_context(service: ServiceModel, models_code: str) -> dict[str, Any]:
     uses_typing = any(
         c["params"]
         or c["credentials"]
-        or any(m["stub"] is None and m["request"] for m in c["methods"])
+        or any(m["request_stub"] is None and m["request"] for m in c["methods"])
         for c in clients
     )
     return {

@@ -124,3 +124,79 @@ def test_a_bound_method_shows_its_keywords_and_needs_a_connection() -> None:
 def test_request_needs_a_reply_model() -> None:
     with pytest.raises(ValueError, match="at least one reply"):
         runtime.request(PingMessage, lambda: None)  # type: ignore[call-overload]
+
+
+def _replies_spec(count: int) -> str:
+    """One channel, operation ``two`` with 2 replies and ``many`` with ``count``."""
+    names = [f"r{i}" for i in range(count)]
+    messages = {"ask": "ask", **{n: n for n in names}}
+    lines = [
+        "asyncapi: 3.0.0",
+        "info: {title: replies, version: 1.0.0}",
+        "channels:",
+        "  c:",
+        "    address: /ws/c",
+        "    messages:",
+        *(f"      {m}: {{$ref: '#/components/messages/{m}'}}" for m in messages),
+        "operations:",
+    ]
+    for op, replies in (("two", names[:2]), ("many", names)):
+        refs = ", ".join(f"{{$ref: '#/channels/c/messages/{n}'}}" for n in replies)
+        lines += [
+            f"  {op}:",
+            "    action: receive",
+            "    channel: {$ref: '#/channels/c'}",
+            "    messages: [{$ref: '#/channels/c/messages/ask'}]",
+            f"    reply: {{channel: {{$ref: '#/channels/c'}}, messages: [{refs}]}}",
+        ]
+    lines += ["components:", "  messages:"]
+    lines += [
+        "    ask: {payload: {type: object, properties: {action: {const: ask}, payload:"
+        " {type: object, properties: {q: {type: string}}, required: [q]}},"
+        " required: [action, payload]}}"
+    ]
+    for n in names:
+        lines.append(
+            f"    {n}: {{payload: {{type: object, properties: {{action: {{const: {n}}}}},"
+            " required: [action]}}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+USE_REPLIES = """
+from replies_app.generated.client import CClient
+
+
+async def use(c: CClient) -> None:
+    reveal_type(await c.request_two(q="x"))
+    reveal_type(await c.request_many(q="x"))
+"""
+
+
+def test_reply_unions_up_to_the_typed_limit_then_the_model_only(tmp_path: Path) -> None:
+    from chanspec.codegen.cli import main
+    from click.testing import CliRunner
+
+    assert runtime.TYPED_REPLIES == 4
+    spec = tmp_path / "replies.asyncapi.yaml"
+    spec.write_text(_replies_spec(runtime.TYPED_REPLIES + 1))
+    out = tmp_path / "replies_app"
+    result = CliRunner().invoke(main, ["generate", str(spec), "-o", str(out), "--client"])
+    assert result.exit_code == 0, result.output
+    source = (out / "generated" / "client.py").read_text()
+    flat = " ".join(source.split()).replace("( ", "(").replace(", )", ")").replace(" )", ")")
+    assert "request_two = runtime.request(AskMessage, _ask_payload, R0Message, R1Message)" in flat
+    assert "async def request_many(self, message: AskMessage, /)" in flat
+    assert "send_many = runtime.send(AskMessage, _ask_payload)" in flat  # keywords: no reply
+    (tmp_path / "use_replies.py").write_text(USE_REPLIES)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
+         str(tmp_path / "cache"), "replies_app/generated/client.py", "use_replies.py"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    revealed = [line for line in proc.stdout.splitlines() if "Revealed type" in line]
+    union = "replies_app.generated.messages.R0Message | replies_app.generated.messages.R1Message"
+    assert revealed[0].endswith(f'"{union}"'), proc.stdout
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "use_replies.py:7:" in errors[0], proc.stdout  # model only
+    assert 'keyword argument "q"' in errors[0], proc.stdout
