@@ -40,6 +40,7 @@ import libcst as cst
 from .problems import Position, Problem, Severity
 from .pyliteral import py_literal
 from .render import format_python
+from .scaffold import names_in
 
 __all__ = [
     "DEPRECATED",
@@ -358,17 +359,6 @@ def _defined(module: cst.Module) -> set[str]:
     return names
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class Collector(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-    node.visit(Collector())
-    return found
-
-
 def _is_all(stmt: cst.BaseStatement) -> bool:
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
@@ -469,7 +459,7 @@ def keep_classes(old: str, new: str, names: set[str]) -> tuple[str, list[str]]:
         if name in carried:
             continue
         carried.add(name)
-        stack.extend(sorted(r for r in _names_in(classes[name]) if r in classes and r not in have))
+        stack.extend(sorted(r for r in names_in(classes[name]) if r in classes and r not in have))
     if not carried:
         return new, []
     kept = [
@@ -477,7 +467,7 @@ def keep_classes(old: str, new: str, names: set[str]) -> tuple[str, list[str]]:
         for s in old_mod.body
         if (isinstance(s, cst.ClassDef) and s.name.value in carried) or _rebuilds(s, carried)
     ]
-    used = set().union(*(_names_in(s) for s in kept)) - have - carried
+    used = set().union(*(names_in(s) for s in kept)) - have - carried
     imports: dict[str, list[str]] = {}
     for stmt in old_mod.body:
         if not isinstance(stmt, cst.SimpleStatementLine):

@@ -144,7 +144,8 @@ def _import_sources(module: cst.Module) -> dict[str, str]:
     return sources
 
 
-def _names_in(module: cst.Module, node: cst.CSTNode) -> set[str]:
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every ``Name`` used anywhere in ``node`` (identifiers, not attributes after a dot)."""
     found: set[str] = set()
 
     class Collector(cst.CSTVisitor):
@@ -176,7 +177,7 @@ def insert_imports(
     known = _imported_names(module)
     needed: dict[str, list[str]] = {}
     for node in nodes:
-        for name in sorted(_names_in(target, node)):
+        for name in sorted(names_in(node)):
             if name not in known and name in sources:
                 needed.setdefault(sources[name], []).append(name)
                 known.add(name)
