@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -90,15 +91,18 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def uvicorn_server(app: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> Iterator[str]:
-    """Run ``uvicorn app`` on a free port; yields ``ws://127.0.0.1:<port>``."""
+def uvicorn_server(
+    app: str, env: dict[str, str] | None = None, cwd: Path = REPO, output: IO[bytes] | None = None
+) -> Iterator[str]:
+    """Run ``uvicorn app`` on a free port; yields ``ws://127.0.0.1:<port>``. ``output``: a file
+    for the server's stdout and stderr (default: the test's own)."""
     port = free_port()
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONPATH", str(cwd))
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
-        cwd=cwd, env=full_env,
+        cwd=cwd, env=full_env, stdout=output, stderr=subprocess.STDOUT if output else None,
     )  # fmt: skip
     try:
         wait_port(port, proc)

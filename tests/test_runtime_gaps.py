@@ -49,7 +49,7 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
 from .conftest import Client, connect
-from .servers import REPO, RedisServer, free_port, stop, uvicorn_server, wait_port
+from .servers import REPO, RedisServer, uvicorn_server
 
 # ---- the app served by uvicorn ------------------------------------------------------------------
 
@@ -347,20 +347,8 @@ async def test_fast_path_broadcasts_go_through_an_override(alias: str, redis_url
 @contextlib.contextmanager
 def logged_server(env: dict[str, str], log: Path) -> Iterator[str]:
     """``uvicorn_server`` with the server's stdout and stderr written to ``log``."""
-    port = free_port()
-    full_env = {**os.environ, **env}
-    full_env.setdefault("PYTHONPATH", str(REPO))
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
-            cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            wait_port(port, proc)
-            yield f"ws://127.0.0.1:{port}"
-        finally:
-            stop(proc)
+    with log.open("wb") as out, uvicorn_server(APP, env, output=out) as server:
+        yield server
 
 
 class RoomClient(ChannelClient[Notice | Pong]):
